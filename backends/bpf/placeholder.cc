@@ -1,0 +1,1 @@
+// Replaced by the BPF backend (issue 3).
