@@ -33,6 +33,8 @@ class DebugInfo {
  public:
   // Errors: "PATH: no DWARF debug info (stripped?); rebuild without -ldflags=-w/-s
   // or pass --debug-file".
+  // The section bytes of `elf` that are not compressed are used in place:
+  // `elf` must outlive the DebugInfo (moving the ElfFile is fine).
   static Result<DebugInfo> load(const ElfFile& elf);
 
   DebugInfo(DebugInfo&&) noexcept;
@@ -48,7 +50,11 @@ class DebugInfo {
   // By exact name; falls back to a full scan for functions that exist only inlined.
   Result<Function> function_named(std::string_view name, const LoadOptions& opts = {});
 
-  // Types referenced by the Functions returned so far.
+  // A type by name as the language spells it ("runtime.g", "ns::Pt"); the
+  // first call indexes the top-level type DIEs of every unit (cached).
+  Result<TypeId> type_named(std::string_view name);
+
+  // Types referenced by the Functions and types returned so far.
   const TypeTable& types() const;
 
  private:

@@ -24,8 +24,8 @@ struct Section {
   uint64_t addr = 0;    // virtual address (0 for non-alloc sections)
   uint64_t offset = 0;  // file offset
   uint64_t size = 0;
-  uint32_t type = 0;    // SHT_*
-  uint64_t flags = 0;   // SHF_*
+  uint32_t type = 0;   // SHT_*
+  uint64_t flags = 0;  // SHF_*
 };
 
 struct Symbol {
@@ -39,13 +39,14 @@ struct Segment {
   uint64_t vaddr = 0;
   uint64_t memsz = 0;
   uint64_t offset = 0;
-  uint64_t filesz = 0;
-  uint32_t flags = 0;  // PF_*
+  uint64_t filesz = 0;  // clamped to what the file holds (debug files, truncated copies)
+  uint32_t flags = 0;   // PF_*
 };
 
 class ElfFile {
  public:
-  // Errors: "PATH: no such file", "PATH: not an ELF file", "PATH: not an x86-64 ELF file".
+  // Errors: "PATH: no such file", "PATH: not an ELF file", "PATH: not an x86-64 ELF file",
+  // "PATH: malformed ELF file: <why>", or "PATH: <strerror>" (permission, directory).
   static Result<ElfFile> open(const std::string& path);
 
   ElfFile(ElfFile&&) noexcept;
@@ -53,8 +54,9 @@ class ElfFile {
   ~ElfFile();
 
   const std::string& path() const;
-  bool is_pie() const;            // ET_DYN executable: addresses are relative to a load bias
-  std::string build_id() const;   // lower-case hex of NT_GNU_BUILD_ID, or Go's build id note; "" if none
+  bool is_pie() const;  // ET_DYN executable: addresses are relative to a load bias
+  // Lower-case hex of NT_GNU_BUILD_ID, else the string in Go's build id note; "" if none.
+  std::string build_id() const;
   std::string debuglink() const;  // file name in .gnu_debuglink, "" if none
 
   const std::vector<Section>& sections() const;
@@ -68,10 +70,15 @@ class ElfFile {
   // File offset of a link-time virtual address (what a uprobe is attached at).
   std::optional<uint64_t> file_offset(uint64_t vaddr) const;
 
-  // .symtab, else .dynsym; sorted by address, then name.
+  // .symtab, else .dynsym, without undefined, section and file symbols;
+  // sorted by address, then name. Names are exactly as stored (Go's are
+  // fully qualified, C++'s mangled). Go's external linking adds container
+  // symbols such as "net(.text)" that overlap the functions inside them.
   const std::vector<Symbol>& symbols() const;
+  // By exact name (hash lookup); on duplicates, the first function symbol.
   const Symbol* symbol(std::string_view name) const;
-  // The function symbol whose [addr, addr+size) contains `addr`.
+  // The function symbol whose [addr, addr+size) contains `addr`; the one
+  // starting last when several do.
   const Symbol* function_containing(uint64_t addr) const;
 
   const llvm::object::ObjectFile& object() const;

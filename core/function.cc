@@ -4,11 +4,16 @@ namespace dynprobe {
 
 std::string_view language_name(Language l) {
   switch (l) {
-    case Language::Go: return "go";
-    case Language::C: return "c";
-    case Language::CPlusPlus: return "c++";
-    case Language::Rust: return "rust";
-    case Language::Unknown: break;
+    case Language::Go:
+      return "go";
+    case Language::C:
+      return "c";
+    case Language::CPlusPlus:
+      return "c++";
+    case Language::Rust:
+      return "rust";
+    case Language::Unknown:
+      break;
   }
   return "unknown";
 }

@@ -25,8 +25,8 @@ struct AddressRange {
 struct Variable {
   std::string name;
   TypeId type = kNoType;
-  bool is_result = false;        // DW_AT_variable_parameter (Go results)
-  bool has_location = false;     // DW_AT_location present at all
+  bool is_result = false;     // DW_AT_variable_parameter (Go results)
+  bool has_location = false;  // DW_AT_location present at all
   // Location list entries. A single expression valid everywhere is one entry
   // with low = 0, high = UINT64_MAX.
   std::vector<LocationRange> locations;

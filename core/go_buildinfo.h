@@ -17,10 +17,10 @@ namespace dynprobe {
 class ElfFile;
 
 struct GoBuildInfo {
-  std::string version;      // "go1.19.8" as the binary records it
-  GoVersion parsed;         // version parsed into numbers
-  std::string main_path;    // main module path ("example.com/app"), "" if unknown
-  std::string mod_info;     // the raw module info text, "" if absent
+  std::string version;          // "go1.19.8" as the binary records it
+  GoVersion parsed;             // version parsed into numbers
+  std::string main_path;        // main module path ("example.com/app"), "" if unknown
+  std::string mod_info;         // the raw module info text, "" if absent
   bool inline_strings = false;  // 1.18+ format
 };
 

@@ -35,9 +35,24 @@ bool Location::available() const {
 }
 
 bool Location::fully_available() const {
-  return !pieces.empty() &&
-         std::all_of(pieces.begin(), pieces.end(),
-                     [](const Piece& p) { return p.kind != PieceKind::Unavailable; });
+  return !pieces.empty() && std::all_of(pieces.begin(), pieces.end(), [](const Piece& p) {
+    return p.kind != PieceKind::Unavailable;
+  });
+}
+
+Location normalized(const Location& loc) {
+  Location out;
+  for (const Piece& p : loc.pieces) {
+    Piece* last = out.pieces.empty() ? nullptr : &out.pieces.back();
+    if (last && p.kind == PieceKind::Memory && last->kind == PieceKind::Memory &&
+        last->base == p.base && last->reg == p.reg && last->size != 0 &&
+        last->offset + last->size == p.offset && last->value_offset + last->size == p.value_offset) {
+      last->size += p.size;
+      continue;
+    }
+    out.pieces.push_back(p);
+  }
+  return out;
 }
 
 std::string to_string(const Piece& p) {

@@ -46,11 +46,15 @@ struct Piece {
 struct Location {
   std::vector<Piece> pieces;
 
-  bool available() const;    // at least one piece is readable
+  bool available() const;  // at least one piece is readable
   bool fully_available() const;
   bool empty() const { return pieces.empty(); }
   bool operator==(const Location&) const = default;
 };
+
+// Merges pieces that are adjacent in both memory and the value (DWARF
+// describes a stack struct field by field; it is one slot).
+Location normalized(const Location& loc);
 
 // "RAX", "8(SP)", "CFA+0", "RAX,RBX,RCX", "<optimized out>": the form
 // `describe` prints and tests compare against.

@@ -7,9 +7,8 @@ namespace dynprobe {
 
 std::string_view kind_name(TypeKind k) {
   static constexpr std::array<std::string_view, 18> kNames = {
-      "void",   "bool",  "int",       "uint", "float", "complex",
-      "pointer", "string", "slice",   "array", "struct", "interface",
-      "map",    "chan",  "func",      "enum", "union", "unknown"};
+      "void",  "bool",   "int",       "uint", "float", "complex", "pointer", "string", "slice",
+      "array", "struct", "interface", "map",  "chan",  "func",    "enum",    "union",  "unknown"};
   auto i = static_cast<size_t>(k);
   return i < kNames.size() ? kNames[i] : "unknown";
 }

@@ -16,20 +16,20 @@ inline constexpr TypeId kNoType = 0;  // slot 0 of every table is `void`
 enum class TypeKind : uint8_t {
   Void,
   Bool,
-  Int,      // signed integer of `size` bytes
-  Uint,     // unsigned integer of `size` bytes (also uintptr, byte, rune's uint32)
-  Float,    // IEEE float of 4 or 8 bytes
-  Complex,  // two floats of size/2 bytes each
-  Pointer,  // elem = pointee (kNoType for unsafe.Pointer / void*)
-  String,   // Go string: {ptr, len}
-  Slice,    // Go slice: {ptr, len, cap}, elem = element type
-  Array,    // count elements of elem
-  Struct,   // fields
+  Int,        // signed integer of `size` bytes
+  Uint,       // unsigned integer of `size` bytes (also uintptr, byte, rune's uint32)
+  Float,      // IEEE float of 4 or 8 bytes
+  Complex,    // two floats of size/2 bytes each
+  Pointer,    // elem = pointee (kNoType for unsafe.Pointer / void*)
+  String,     // Go string: {ptr, len}
+  Slice,      // Go slice: {ptr, len, cap}, elem = element type
+  Array,      // count elements of elem
+  Struct,     // fields
   Interface,  // Go interface: {itab or type, data}; empty_interface tells which
-  Map,      // Go map: a pointer to the runtime map header; key, elem
-  Chan,     // Go chan: a pointer to runtime.hchan; elem
-  Func,     // Go func value: a pointer to a closure; C function type
-  Enum,     // C/C++/Rust enum, underlying integer of `size` bytes
+  Map,        // Go map: a pointer to the runtime map header; key, elem
+  Chan,       // Go chan: a pointer to runtime.hchan; elem
+  Func,       // Go func value: a pointer to a closure; C function type
+  Enum,       // C/C++/Rust enum, underlying integer of `size` bytes
   Union,
   Unknown,  // present in DWARF but not modelled; size is still right
 };
@@ -47,10 +47,10 @@ struct Type {
   TypeKind kind = TypeKind::Void;
   std::string name;  // as the language spells it: "main.Money", "[]int", "*main.T"
   uint64_t size = 0;
-  TypeId elem = kNoType;  // pointee, slice/array/chan element, map value
-  TypeId key = kNoType;   // map key
-  uint64_t count = 0;     // array length
-  std::vector<Field> fields;  // struct/union members; layout of string/slice/interface too
+  TypeId elem = kNoType;         // pointee, slice/array/chan element, map value
+  TypeId key = kNoType;          // map key
+  uint64_t count = 0;            // array length
+  std::vector<Field> fields;     // struct/union members; layout of string/slice/interface too
   bool empty_interface = false;  // interface{} / any: first word is *_type, not *itab
   uint64_t go_runtime_type = 0;  // DW_AT_go_runtime_type: address of the runtime._type
   uint32_t dwarf_offset = 0;     // DIE offset, for diagnostics and cross references

@@ -1,1 +1,161 @@
+#include "tests/integration/fixture_support.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
 #include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace dynprobe::test {
+
+CommandResult run_command(const std::vector<std::string>& argv) {
+  CommandResult r;
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return r;
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    r.err = "cannot start " + argv[0];
+    return r;
+  }
+  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  std::string* sinks[2] = {&r.out, &r.err};
+  int open_fds = 2;
+  char buf[65536];
+  while (open_fds > 0) {
+    if (poll(fds, 2, -1) < 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        sinks[i]->append(buf, n);
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  return r;
+}
+
+std::string source_root() {
+  const char* s = getenv("DYNPROBE_SOURCE_ROOT");
+  return s ? s : ".";
+}
+
+std::string cli_path() {
+  const char* s = getenv("DYNPROBE_CLI");
+  return s ? s : "dynprobe";
+}
+
+static std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::vector<std::string> go_versions() {
+  std::string spec;
+  if (const char* e = getenv("DYNPROBE_GO_VERSIONS")) {
+    spec = e;
+  } else {
+    auto newest = run_command({source_root() + "/harness/toolchains", "newest"});
+    spec = "1.15 1.19 " + trim(newest.out);
+  }
+  std::istringstream in(spec);
+  std::vector<std::string> out;
+  for (std::string v; in >> v;) out.push_back(v);
+  return out;
+}
+
+std::string build_fixture(const std::string& go_version, const std::string& fixture,
+                          const std::string& mode) {
+  auto r = run_command({source_root() + "/harness/build-fixture", go_version, fixture, mode});
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "building fixture " << fixture << " with Go " << go_version << " (" << mode
+                  << ") failed:\n"
+                  << r.err;
+    return "";
+  }
+  return trim(r.out);
+}
+
+std::optional<llvm::json::Object> describe_json(const std::string& binary,
+                                                const std::string& function,
+                                                const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {cli_path(), "describe", binary, function, "--format", "json"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  auto r = run_command(argv);
+  if (r.exit_code != 0) {
+    ADD_FAILURE() << "describe " << function << " failed (exit " << r.exit_code << ", signal "
+                  << r.signal << "): " << r.err;
+    return std::nullopt;
+  }
+  auto parsed = llvm::json::parse(r.out);
+  if (!parsed) {
+    ADD_FAILURE() << "describe printed invalid JSON: " << llvm::toString(parsed.takeError());
+    return std::nullopt;
+  }
+  if (auto* o = parsed->getAsObject()) return std::move(*o);
+  ADD_FAILURE() << "describe JSON is not an object";
+  return std::nullopt;
+}
+
+std::string str(const llvm::json::Object& o, const char* key) {
+  auto v = o.getString(key);
+  if (!v) {
+    ADD_FAILURE() << "missing string field " << key;
+    return "";
+  }
+  return v->str();
+}
+
+int64_t num(const llvm::json::Object& o, const char* key) {
+  auto v = o.getInteger(key);
+  if (!v) {
+    ADD_FAILURE() << "missing integer field " << key;
+    return -1;
+  }
+  return *v;
+}
+
+std::vector<uint64_t> objdump_returns(const std::string& binary, uint64_t start, uint64_t end) {
+  char s[32], e[32];
+  snprintf(s, sizeof s, "--start-address=0x%lx", static_cast<unsigned long>(start));
+  snprintf(e, sizeof e, "--stop-address=0x%lx", static_cast<unsigned long>(end));
+  auto r = run_command({"objdump", "-d", "--no-show-raw-insn", s, e, binary});
+  std::vector<uint64_t> out;
+  std::regex ret_line(R"(^\s*([0-9a-f]+):\s+ret)");
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, ret_line)) out.push_back(std::stoull(m[1], nullptr, 16));
+  }
+  return out;
+}
+
+}  // namespace dynprobe::test

@@ -1,1 +1,0 @@
-// Replaced by the BPF backend (issue 3).

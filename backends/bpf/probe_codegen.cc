@@ -1,0 +1,294 @@
+#include "backends/bpf/probe_codegen.h"
+
+#include <cstddef>
+
+#include "backends/bpf/assembler.h"
+#include "backends/bpf/pt_regs.h"
+
+namespace dynprobe::bpf {
+
+namespace {
+
+// BPF stack slots (offsets from R10).
+constexpr int16_t kTmp = -8;
+constexpr int16_t kGoid = -16;
+constexpr int16_t kStackHi = -24;
+constexpr int16_t kKey = -40;  // CallKey: context at -40, depth at -32
+constexpr int16_t kZero = -48;
+
+constexpr int16_t kFlagsOff = offsetof(RecordHeader, flags);
+constexpr int16_t kGoidOff = offsetof(RecordHeader, goid);
+constexpr int16_t kEntryNsOff = offsetof(RecordHeader, entry_ns);
+constexpr int16_t kLatencyOff = offsetof(RecordHeader, latency_ns);
+constexpr int16_t kMissingOff = offsetof(RecordHeader, missing);
+
+enum StatSlot : int16_t {
+  kDrops = offsetof(SessionStats, drops),
+  kOrphans = offsetof(SessionStats, orphans),
+  kContextErrors = offsetof(SessionStats, context_errors),
+};
+
+// R6 holds the pt_regs context throughout; R8 the record being written.
+class Emitter {
+ public:
+  Emitter(const ProbePlan& plan, const ProbeMaps& maps, const TaskOffsets& task)
+      : plan_(plan), maps_(maps), task_(task) {}
+
+  Assembler& a() { return a_; }
+
+  void prologue() {
+    a_.mov64(r6, r1);
+    a_.st(Size::W, r10, kZero, 0);
+  }
+
+  // Fills the CallKey at kKey and the goid at kGoid, or jumps to `fail`
+  // after counting a context error.
+  void load_context(Label done) {
+    Label fail = a_.new_label(), ok = a_.new_label();
+    if (plan_.context == ContextSource::Thread) {
+      a_.call(Helper::GetCurrentPidTgid);
+      a_.stx(Size::DW, r10, kKey, r0);
+      a_.st(Size::DW, r10, kGoid, 0);
+      a_.ldx(Size::DW, r1, r6, *pt_regs_offset(Reg::RSP));
+      a_.stx(Size::DW, r10, kKey + 8, r1);
+      return;
+    }
+    if (plan_.context == ContextSource::GoRegisterG) {
+      a_.ldx(Size::DW, r7, r6, *pt_regs_offset(Reg::R14));
+    } else {
+      // ABI0: g lives at fsbase - 8; fsbase is in the task struct, not pt_regs.
+      a_.call(Helper::GetCurrentTask);
+      a_.mov64(r3, r0);
+      a_.add64(r3, static_cast<int32_t>(task_.thread_fsbase));
+      read_into_stack(Helper::ProbeReadKernel, kTmp, 8, fail);
+      a_.ldx(Size::DW, r3, r10, kTmp);
+      a_.add64(r3, static_cast<int32_t>(kGoTlsGOffset));
+      read_into_stack(Helper::ProbeReadUser, kTmp, 8, fail);
+      a_.ldx(Size::DW, r7, r10, kTmp);
+    }
+    a_.jmp(JmpOp::Jeq, r7, 0, fail);
+    a_.mov64(r3, r7);
+    a_.add64(r3, static_cast<int32_t>(plan_.go.goid_offset));
+    read_into_stack(Helper::ProbeReadUser, kGoid, 8, fail);
+    a_.mov64(r3, r7);
+    a_.add64(r3, static_cast<int32_t>(plan_.go.stack_hi_offset));
+    read_into_stack(Helper::ProbeReadUser, kStackHi, 8, fail);
+    a_.ldx(Size::DW, r1, r10, kGoid);
+    a_.stx(Size::DW, r10, kKey, r1);
+    // depth = g.stack.hi - SP survives stack copying and thread migration.
+    a_.ldx(Size::DW, r1, r10, kStackHi);
+    a_.ldx(Size::DW, r2, r6, *pt_regs_offset(Reg::RSP));
+    a_.alu64(AluOp::Sub, r1, r2);
+    a_.stx(Size::DW, r10, kKey + 8, r1);
+    a_.ja(ok);
+    a_.bind(fail);
+    bump(kContextErrors);
+    a_.ja(done);
+    a_.bind(ok);
+  }
+
+  // R3 = source address on entry.
+  void read_into_stack(Helper helper, int16_t slot, int32_t size, Label fail) {
+    a_.mov64(r1, r10);
+    a_.add64(r1, slot);
+    a_.mov64(r2, size);
+    a_.call(helper);
+    a_.jmp(JmpOp::Jne, r0, 0, fail);
+  }
+
+  void bump(StatSlot slot) {
+    Label skip = a_.new_label();
+    a_.ld_map_fd(r1, maps_.stats);
+    a_.mov64(r2, r10);
+    a_.add64(r2, kZero);
+    a_.call(Helper::MapLookupElem);
+    a_.jmp(JmpOp::Jeq, r0, 0, skip);
+    a_.ldx(Size::DW, r1, r0, slot);
+    a_.add64(r1, 1);
+    a_.stx(Size::DW, r0, slot, r1);
+    a_.bind(skip);
+  }
+
+  void header() {
+    a_.st(Size::W, r8, offsetof(RecordHeader, probe_id), static_cast<int32_t>(plan_.id));
+    a_.st(Size::W, r8, kFlagsOff, 0);
+    a_.call(Helper::GetCurrentPidTgid);
+    a_.stx(Size::W, r8, offsetof(RecordHeader, tid), r0);
+    a_.alu64(AluOp::Rsh, r0, 32);
+    a_.stx(Size::W, r8, offsetof(RecordHeader, pid), r0);
+    a_.ldx(Size::DW, r1, r10, kGoid);
+    a_.stx(Size::DW, r8, kGoidOff, r1);
+    a_.call(Helper::KtimeGetNs);
+    a_.stx(Size::DW, r8, kEntryNsOff, r0);
+    a_.st(Size::DW, r8, kLatencyOff, 0);
+    a_.st(Size::DW, r8, kMissingOff, 0);
+  }
+
+  void mark_missing(uint32_t value_index) {
+    if (value_index >= 64) return;  // the planner keeps at most 64 values per probe
+    a_.ldx(Size::DW, r1, r8, kMissingOff);
+    if (value_index < 31) {
+      a_.alu64(AluOp::Or, r1, static_cast<int32_t>(1u << value_index));
+    } else {
+      a_.ld_imm64(r2, uint64_t{1} << value_index);
+      a_.alu64(AluOp::Or, r1, r2);
+    }
+    a_.stx(Size::DW, r8, kMissingOff, r1);
+  }
+
+  Status capture(const std::vector<CaptureOp>& ops) {
+    for (const CaptureOp& op : ops) {
+      if (op.record_offset + op.size > plan_.record_size || op.record_offset > 0x7fff)
+        return fail("capture op outside the record");
+      auto rec = static_cast<int16_t>(op.record_offset);
+      if (op.source == CaptureOp::Source::Stack) {
+        Label ok = a_.new_label();
+        a_.mov64(r1, r8);
+        a_.add64(r1, rec);
+        a_.mov64(r2, static_cast<int32_t>(op.size));
+        a_.ldx(Size::DW, r3, r6, *pt_regs_offset(Reg::RSP));
+        a_.add64(r3, static_cast<int32_t>(op.sp_offset));
+        a_.call(Helper::ProbeReadUser);
+        a_.jmp(JmpOp::Jeq, r0, 0, ok);
+        mark_missing(op.value_index);
+        a_.bind(ok);
+        continue;
+      }
+      auto reg_off = pt_regs_offset(op.reg);
+      if (!reg_off) {
+        // Vector registers are not in pt_regs (docs/bpf-backend.md).
+        mark_missing(op.value_index);
+        continue;
+      }
+      a_.ldx(Size::DW, r1, r6, *reg_off);
+      if (auto sz = size_for_bytes(static_cast<int>(op.size))) {
+        a_.stx(*sz, r8, rec, r1);
+        continue;
+      }
+      for (uint32_t i = 0; i < op.size && i < 8; ++i) {
+        a_.stx(Size::B, r8, static_cast<int16_t>(rec + i), r1);
+        a_.alu64(AluOp::Rsh, r1, 8);
+      }
+    }
+    return {};
+  }
+
+  void reserve_record(Label done) {
+    Label ok = a_.new_label();
+    a_.ld_map_fd(r1, maps_.ring);
+    a_.mov64(r2, static_cast<int32_t>(plan_.record_size));
+    a_.mov64(r3, 0);
+    a_.call(Helper::RingbufReserve);
+    a_.jmp(JmpOp::Jne, r0, 0, ok);
+    bump(kDrops);
+    a_.ja(done);
+    a_.bind(ok);
+    a_.mov64(r8, r0);
+  }
+
+  void submit_record() {
+    a_.mov64(r1, r8);
+    a_.mov64(r2, 0);
+    a_.call(Helper::RingbufSubmit);
+  }
+
+  void key_ptr(BpfReg r) {
+    a_.mov64(r, r10);
+    a_.add64(r, kKey);
+  }
+
+  void epilogue(Label done) {
+    a_.bind(done);
+    a_.mov64(r0, 0);
+    a_.exit();
+  }
+
+  const ProbePlan& plan_;
+  const ProbeMaps& maps_;
+  const TaskOffsets& task_;
+  Assembler a_;
+};
+
+}  // namespace
+
+Result<std::vector<bpf_insn>> emit_entry_program(const ProbePlan& plan, const ProbeMaps& maps,
+                                                 const TaskOffsets& task) {
+  Emitter e(plan, maps, task);
+  Assembler& a = e.a();
+  Label done = a.new_label();
+  e.prologue();
+  e.load_context(done);
+  if (plan.needs_return()) {
+    a.ld_map_fd(r1, maps.scratch);
+    a.mov64(r2, r10);
+    a.add64(r2, kZero);
+    a.call(Helper::MapLookupElem);
+    a.jmp(JmpOp::Jeq, r0, 0, done);
+    a.mov64(r8, r0);
+  } else {
+    e.reserve_record(done);
+  }
+  e.header();
+  if (auto s = e.capture(plan.entry_ops); !s) return std::unexpected(s.error());
+  if (plan.needs_return()) {
+    // A second hit at the same depth (Go's prologue re-runs the function after
+    // morestack) overwrites the first: one record per call.
+    a.ld_map_fd(r1, maps.inflight);
+    e.key_ptr(r2);
+    a.mov64(r3, r8);
+    a.mov64(r4, 0);  // BPF_ANY
+    a.call(Helper::MapUpdateElem);
+  } else {
+    e.submit_record();
+  }
+  e.epilogue(done);
+  return a.finish();
+}
+
+Result<std::vector<bpf_insn>> emit_return_program(const ProbePlan& plan, const ProbeMaps& maps,
+                                                  const TaskOffsets& task) {
+  Emitter e(plan, maps, task);
+  Assembler& a = e.a();
+  Label done = a.new_label(), found = a.new_label();
+  e.prologue();
+  e.load_context(done);
+  a.ld_map_fd(r1, maps.inflight);
+  e.key_ptr(r2);
+  a.call(Helper::MapLookupElem);
+  a.jmp(JmpOp::Jne, r0, 0, found);
+  e.bump(kOrphans);
+  a.ja(done);
+  a.bind(found);
+  a.mov64(r7, r0);
+  Label reserved = a.new_label();
+  a.ld_map_fd(r1, maps.ring);
+  a.mov64(r2, static_cast<int32_t>(plan.record_size));
+  a.mov64(r3, 0);
+  a.call(Helper::RingbufReserve);
+  a.jmp(JmpOp::Jne, r0, 0, reserved);
+  e.bump(kDrops);
+  a.ld_map_fd(r1, maps.inflight);
+  e.key_ptr(r2);
+  a.call(Helper::MapDeleteElem);
+  a.ja(done);
+  a.bind(reserved);
+  a.mov64(r8, r0);
+  for (uint32_t off = 0; off + 8 <= plan.entry_size; off += 8) {
+    a.ldx(Size::DW, r1, r7, static_cast<int16_t>(off));
+    a.stx(Size::DW, r8, static_cast<int16_t>(off), r1);
+  }
+  a.st(Size::W, r8, kFlagsOff, 1);
+  a.call(Helper::KtimeGetNs);
+  a.ldx(Size::DW, r1, r8, kEntryNsOff);
+  a.alu64(AluOp::Sub, r0, r1);
+  a.stx(Size::DW, r8, kLatencyOff, r0);
+  if (auto s = e.capture(plan.return_ops); !s) return std::unexpected(s.error());
+  e.submit_record();
+  a.ld_map_fd(r1, maps.inflight);
+  e.key_ptr(r2);
+  a.call(Helper::MapDeleteElem);
+  e.epilogue(done);
+  return a.finish();
+}
+
+}  // namespace dynprobe::bpf

@@ -1,0 +1,126 @@
+#include "core/binary.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <unordered_set>
+
+#include "core/debug_file.h"
+#include "core/name_match.h"
+
+namespace dynprobe {
+
+struct Binary::State {
+  ElfFile elf;
+  std::optional<ElfFile> debug_elf;  // declared before `dwarf`, which may point into it
+  std::optional<DebugInfo> dwarf;
+  std::optional<GoBuildInfo> go;
+  std::string debug_path;
+};
+
+namespace {
+
+Result<std::pair<ElfFile, DebugInfo>> load_debug_file(const std::string& path) {
+  auto elf = ElfFile::open(path);
+  if (!elf) return std::unexpected(elf.error());
+  auto dwarf = DebugInfo::load(*elf);
+  if (!dwarf) return std::unexpected(dwarf.error());
+  return std::pair<ElfFile, DebugInfo>(std::move(*elf), std::move(*dwarf));
+}
+
+}  // namespace
+
+Binary::Binary(std::unique_ptr<State> s) : s_(std::move(s)) {}
+Binary::Binary(Binary&&) noexcept = default;
+Binary& Binary::operator=(Binary&&) noexcept = default;
+Binary::~Binary() = default;
+
+Result<Binary> Binary::open(const std::string& path, const OpenOptions& opts) {
+  auto elf = ElfFile::open(path);
+  if (!elf) return std::unexpected(elf.error());
+  auto state = std::make_unique<State>(State{.elf = std::move(*elf)});
+  if (auto go = read_go_buildinfo(state->elf)) state->go = std::move(*go);
+
+  if (!opts.debug_file.empty()) {
+    auto loaded = load_debug_file(opts.debug_file);
+    if (!loaded) return std::unexpected(loaded.error());
+    state->debug_elf = std::move(loaded->first);
+    state->dwarf = std::move(loaded->second);
+    state->debug_path = opts.debug_file;
+    return Binary(std::move(state));
+  }
+
+  auto own = DebugInfo::load(state->elf);
+  if (own) {
+    state->dwarf = std::move(*own);
+    state->debug_path = path;
+    return Binary(std::move(state));
+  }
+  for (const std::string& candidate : debug_file_candidates(state->elf)) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(candidate, ec)) continue;
+    auto loaded = load_debug_file(candidate);
+    if (!loaded) continue;
+    state->debug_elf = std::move(loaded->first);
+    state->dwarf = std::move(loaded->second);
+    state->debug_path = candidate;
+    return Binary(std::move(state));
+  }
+  return std::unexpected(own.error());
+}
+
+const ElfFile& Binary::elf() const { return s_->elf; }
+const std::string& Binary::debug_path() const { return s_->debug_path; }
+DebugInfo& Binary::debug() { return *s_->dwarf; }
+const TypeTable& Binary::types() const { return s_->dwarf->types(); }
+const std::optional<GoBuildInfo>& Binary::go() const { return s_->go; }
+Language Binary::language() const { return s_->go ? Language::Go : Language::Unknown; }
+
+std::vector<std::string_view> Binary::function_names(bool with_inlined) {
+  // A stripped binary keeps its symbols only in the debug file.
+  const ElfFile& symbols_from =
+      s_->elf.symbols().empty() && s_->debug_elf ? *s_->debug_elf : s_->elf;
+  std::vector<std::string_view> names;
+  for (const Symbol& sym : symbols_from.symbols())
+    if (sym.is_function && !sym.name.empty()) names.push_back(sym.name);
+  if (with_inlined)
+    for (const FunctionEntry& f : s_->dwarf->functions()) names.push_back(f.name);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+Result<std::string> Binary::resolve(std::string_view query) {
+  auto names = function_names(false);
+  auto found = match_function(query, names);
+  if (found.empty()) {
+    names = function_names(true);
+    found = match_function(query, names);
+  }
+  if (found.size() == 1) return found.front();
+  auto join = [](const std::vector<std::string>& v, size_t limit) {
+    std::string out;
+    for (size_t i = 0; i < v.size() && i < limit; ++i) out += (i ? ", " : "") + v[i];
+    if (v.size() > limit) out += ", ... (" + std::to_string(v.size() - limit) + " more)";
+    return out;
+  };
+  if (found.empty()) {
+    auto close = closest_names(query, names);
+    std::string msg = "unknown function " + std::string(query) + " in " + s_->elf.path();
+    if (!close.empty()) msg += "; closest: " + join(close, close.size());
+    return fail(msg);
+  }
+  return fail("ambiguous function " + std::string(query) + ": " + join(found, 10) +
+              " (give more of the name)");
+}
+
+Result<Function> Binary::function(std::string_view full_name, const LoadOptions& opts) {
+  const Symbol* sym = s_->elf.symbol(full_name);
+  if (sym == nullptr && s_->debug_elf) sym = s_->debug_elf->symbol(full_name);
+  if (sym != nullptr && sym->is_function) {
+    auto fn = s_->dwarf->function_at(sym->addr, opts);
+    if (fn && fn->name == full_name) return fn;
+  }
+  return s_->dwarf->function_named(full_name, opts);
+}
+
+}  // namespace dynprobe

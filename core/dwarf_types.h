@@ -1,0 +1,90 @@
+// DWARF type DIEs -> TypeTable entries (core/types.h). Internal to core/:
+// DebugInfo owns one TypeBuilder per binary, so every function shares one
+// table and a type DIE is converted once (memoized by DIE offset).
+//
+// Go's DWARF carries vendor attributes (DW_AT_go_kind, _key, _elem,
+// _embedded_field, _runtime_type) that say what a DIE means in Go terms:
+// strings and slices are structures, maps/chans/interfaces are typedefs of
+// pointers or runtime structs. Those are read first; C, C++ and Rust types
+// are mapped by tag and base-type encoding.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/types.h"
+
+namespace llvm {
+class DWARFDie;
+}
+
+namespace dynprobe {
+
+// Go's vendor attributes (cmd/internal/dwarf).
+inline constexpr uint16_t kDwAtGoKind = 0x2900;
+inline constexpr uint16_t kDwAtGoKey = 0x2901;
+inline constexpr uint16_t kDwAtGoElem = 0x2902;
+inline constexpr uint16_t kDwAtGoEmbeddedField = 0x2903;
+inline constexpr uint16_t kDwAtGoRuntimeType = 0x2904;
+
+// reflect.Kind numbers, as DW_AT_go_kind stores them.
+enum class GoKind : uint8_t {
+  Invalid = 0,
+  Bool = 1,
+  Int = 2,
+  Int8,
+  Int16,
+  Int32,
+  Int64,
+  Uint = 7,
+  Uint8,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uintptr = 12,
+  Float32 = 13,
+  Float64,
+  Complex64 = 15,
+  Complex128,
+  Array = 17,
+  Chan,
+  Func,
+  Interface,
+  Map,
+  Ptr,
+  Slice,
+  String,
+  Struct,
+  UnsafePointer = 26,
+};
+
+class TypeBuilder {
+ public:
+  explicit TypeBuilder(TypeTable& table) : table_(table) {}
+
+  // The TypeId of a type DIE (void for an invalid DIE). Cycles through
+  // pointers and struct fields are fine: an entry is registered before its
+  // parts are resolved.
+  TypeId resolve(const llvm::DWARFDie& die);
+
+ private:
+  TypeId build(const llvm::DWARFDie& die);
+  Type build_go(const llvm::DWARFDie& die, GoKind kind, TypeId self);
+  Type build_by_tag(const llvm::DWARFDie& die, TypeId self);
+  void add_fields(const llvm::DWARFDie& die, Type& t);
+  TypeId resolve_attr(const llvm::DWARFDie& die, uint16_t attr);
+  bool is_go(const llvm::DWARFDie& die);
+  void finish_pending();
+
+  TypeTable& table_;
+  std::unordered_map<uint64_t, TypeId> memo_;      // DIE offset -> entry
+  std::unordered_map<uint64_t, bool> unit_is_go_;  // unit offset -> DW_LANG_Go
+  std::vector<bool> final_;                        // entry fully built (by TypeId)
+  // Typedefs whose target was still being built: copied once it is.
+  std::vector<std::pair<TypeId, TypeId>> pending_;
+  int depth_ = 0;
+};
+
+}  // namespace dynprobe

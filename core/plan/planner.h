@@ -1,0 +1,30 @@
+// Logical probe (what the user asked for) -> physical plan (core/plan/plan.h):
+// resolves the function, asks the ABI plugin where each value lives at entry
+// and at RET, finds the RETs, and lays out the record.
+#pragma once
+
+#include <cstdint>
+
+#include "core/binary.h"
+#include "core/plan/plan.h"
+#include "core/result.h"
+#include "frontends/probe_spec.h"
+
+namespace dynprobe {
+
+struct PlanLimits {
+  uint32_t max_value_bytes = 1024;  // a larger value is cut and marked
+};
+
+// Errors: unknown/ambiguous function, unknown expression (listing what exists),
+// a function that exists only inlined, no RET for a probe that needs one.
+Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
+                             const PlanLimits& limits = {});
+
+// Capture ops for one value at `location`, placed at `record_offset`.
+// Exposed for unit tests; merges adjacent stack pieces into one read.
+std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_size,
+                                       uint32_t record_offset, uint32_t value_index,
+                                       bool& available);
+
+}  // namespace dynprobe

@@ -1,0 +1,31 @@
+// A probe as the user writes it with -p: `FUNC` (every argument, every result
+// and latency) or `FUNC(e1, e2, ...)` (only those). An expression is a
+// parameter name, a named result, `$N` (result N, from 0), `@latency` or
+// `@goid`. Parsing knows nothing of the binary; the planner checks names.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace dynprobe {
+
+struct ProbeExpr {
+  enum class Kind { Name, Result, Latency, Goid };
+  Kind kind = Kind::Name;
+  std::string text;   // as written: the output key
+  std::string name;   // Kind::Name: parameter or named result
+  unsigned index = 0; // Kind::Result: N of $N
+};
+
+struct ProbeSpec {
+  std::string function;            // as typed; resolved against the binary later
+  bool capture_all = true;         // no parenthesized list
+  std::vector<ProbeExpr> exprs;    // when !capture_all
+};
+
+// Errors name the position: "probe 'f(a,,b)': empty expression at column 5".
+Result<ProbeSpec> parse_probe_spec(const std::string& text);
+
+}  // namespace dynprobe
