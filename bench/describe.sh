@@ -79,8 +79,8 @@ for f in "${funcs[@]}"; do
     if [[ $have_dynprobe == yes ]]; then
       dp=$(median_time "$c" '"params"' "$DYNPROBE" describe "$bin" "$f" --format json) || dp=fail
     fi
-    # -nx: no user gdbinit; the Go runtime's gdb script is not auto-loaded (safe-path) anyway.
-    g=$(median_time "$c" '^Symbol|^Scope for' gdb -nx -batch -ex "info scope $f" "$bin") || g=fail
+    # -nx: no user gdbinit; the Go runtime's gdb Python script would be refused (safe-path) anyway.
+    g=$(median_time "$c" '^Symbol|^Scope for' gdb -nx -batch -iex 'set auto-load python-scripts off' -ex "info scope $f" "$bin") || g=fail
     if [[ $dp != - && $dp != fail && $g != fail ]]; then
       ratio=$(awk -v a="$g" -v b="$dp" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }')
     fi

@@ -333,6 +333,7 @@ void DebugInfo::State::scan_types() {
   auto visit = [&](auto&& self, const llvm::DWARFDie& scope, Language lang) -> void {
     if (!scope.isValid()) return;  // a unit whose header or first DIE is corrupt
     for (const llvm::DWARFDie& c : scope.children()) {
+      if (!c.isValid()) break;  // a corrupt sibling chain
       switch (c.getTag()) {
         case dw::DW_TAG_namespace:
           self(self, c, lang);
@@ -452,6 +453,7 @@ void DebugInfo::State::collect_variables(const llvm::DWARFDie& concrete,
   std::vector<llvm::DWARFDie> unnamed;  // concrete params without an origin
   if (concrete.isValid() && shape != concrete) {
     for (const llvm::DWARFDie& c : concrete.children()) {
+      if (!c.isValid()) break;  // a corrupt sibling chain
       if (c.getTag() != dw::DW_TAG_formal_parameter) continue;
       auto origin = c.find(dw::DW_AT_abstract_origin);
       auto off = origin ? ref_offset(*origin) : std::nullopt;
@@ -463,6 +465,7 @@ void DebugInfo::State::collect_variables(const llvm::DWARFDie& concrete,
   }
   size_t index = 0;
   for (const llvm::DWARFDie& p : shape.children()) {
+    if (!p.isValid()) break;  // a corrupt sibling chain
     if (p.getTag() != dw::DW_TAG_formal_parameter) continue;
     Variable v;
     const char* n = p.getShortName();

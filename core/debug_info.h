@@ -19,14 +19,19 @@ namespace dynprobe {
 class ElfFile;
 
 struct FunctionEntry {
-  std::string name;  // fully qualified (Go), demangled qualified name (C++/Rust)
+  // Go: DW_AT_name, already fully qualified. C/C++/Rust: enclosing namespaces
+  // and classes + the name, without parameters (overloads share a name).
+  std::string name;
   uint64_t low_pc = 0;
   uint64_t high_pc = 0;
   bool inlined_only = false;  // abstract origin with no out-of-line copy
 };
 
 struct LoadOptions {
-  bool inline_instances = true;  // scan every CU for DW_TAG_inlined_subroutine of the function
+  // Find the function's DW_TAG_inlined_subroutine instances in every unit.
+  // Units that cannot refer to the function are skipped without parsing, so
+  // this costs milliseconds even on large binaries.
+  bool inline_instances = true;
 };
 
 class DebugInfo {
@@ -45,9 +50,11 @@ class DebugInfo {
   const std::vector<FunctionEntry>& functions();
 
   // The out-of-line function whose code contains `pc`; reads only that CU
-  // (plus every CU for inline instances when asked).
+  // (plus the units holding its inline instances when asked).
   Result<Function> function_at(uint64_t pc, const LoadOptions& opts = {});
-  // By exact name; falls back to a full scan for functions that exist only inlined.
+  // By exact name, from the functions() index (a full scan on first use);
+  // finds functions that exist only inlined (low_pc 0). For the fast path,
+  // look the symbol up in the ELF and call function_at.
   Result<Function> function_named(std::string_view name, const LoadOptions& opts = {});
 
   // A type by name as the language spells it ("runtime.g", "ns::Pt"); the

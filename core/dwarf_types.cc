@@ -65,6 +65,7 @@ uint64_t member_offset(const llvm::DWARFDie& member) {
 std::vector<uint64_t> array_dims(const llvm::DWARFDie& die) {
   std::vector<uint64_t> dims;
   for (const llvm::DWARFDie& c : die.children()) {
+    if (!c.isValid()) break;  // a corrupt sibling chain
     if (c.getTag() != dw::DW_TAG_subrange_type && c.getTag() != dw::DW_TAG_enumeration_type)
       continue;
     if (auto n = unsigned_attr(c, dw::DW_AT_count)) {
@@ -354,6 +355,7 @@ Type TypeBuilder::build_by_tag(const llvm::DWARFDie& die, TypeId self) {
 void TypeBuilder::add_fields(const llvm::DWARFDie& die, Type& t) {
   const bool go = is_go(die);
   for (const llvm::DWARFDie& c : die.children()) {
+    if (!c.isValid()) break;  // a corrupt sibling chain
     const dw::Tag tag = c.getTag();
     if (tag == dw::DW_TAG_member) {
       // Static members (DWARF 4: external declarations) take no space.

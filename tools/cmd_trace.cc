@@ -33,7 +33,15 @@ int64_t realtime_offset_ns() {
   return (real.tv_sec - mono.tv_sec) * 1000000000LL + (real.tv_nsec - mono.tv_nsec);
 }
 
-bool process_exists(pid_t pid) { return kill(pid, 0) == 0 || errno == EPERM; }
+// A zombie has exited even though it still has a PID; /proc says which.
+bool process_exists(pid_t pid) {
+  FILE* f = fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return false;
+  char state = 0;
+  int n = fscanf(f, "%*d (%*[^)]) %c", &state);
+  fclose(f);
+  return n == 1 && state != 'Z' && state != 'X';
+}
 
 struct TraceArgs {
   std::vector<std::string> probes;

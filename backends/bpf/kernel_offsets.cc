@@ -122,7 +122,7 @@ Result<TaskOffsets> task_offsets(const KernelBtf& btf) {
   if (auto s = need(btf.member("task_struct", "thread.fsbase"), o.thread_fsbase); !s)
     return std::unexpected(s.error());
 
-  // Since Linux 6.15 struct fpu trails task_struct instead of sitting in
+  // Recent kernels put struct fpu after task_struct instead of in
   // thread_struct; BTF shows which by whether thread_struct still has it.
   if (auto embedded = btf.member("task_struct", "thread.fpu")) {
     if (embedded->size < 16)

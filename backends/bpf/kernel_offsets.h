@@ -41,7 +41,7 @@ class KernelBtf {
 
 // How to reach the task's struct fpu.
 enum class FpuPlacement {
-  AfterTaskStruct,  // Linux >= 6.15: x86_task_fpu(t) == (void *)t + sizeof(*t)
+  AfterTaskStruct,  // recent kernels: x86_task_fpu(t) == (void *)t + sizeof(*t)
   InThreadStruct,   // older: &t->thread.fpu
 };
 

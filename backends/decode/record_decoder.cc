@@ -16,13 +16,13 @@ Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) cons
 
   CallRecord out{.probe = &plan, .pid = h.pid, .tid = h.tid, .goid = h.goid,
                  .entry_monotonic_ns = h.entry_ns};
-  if (h.flags & 1) out.latency_ns = h.latency_ns;
+  if ((h.flags & 1) && plan.want_latency) out.latency_ns = h.latency_ns;
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size());
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const PlannedValue& v = plan.values[i];
     llvm::json::Value value = nullptr;
     if (!v.available)
-      value = unavailable_marker("optimized out");
+      value = unavailable_marker(v.unavailable_reason.c_str());
     else if (i < 64 && (h.missing >> i) & 1)
       value = unreadable_marker();
     else

@@ -1,5 +1,6 @@
 #include "backends/decode/value_decoder.h"
 
+#include <charconv>
 #include <cinttypes>
 #include <cmath>
 #include <cstring>
@@ -23,11 +24,16 @@ int64_t load_int(std::span<const uint8_t> b, size_t size) {
   return static_cast<int64_t>(v << shift) >> shift;
 }
 
+// A float32 widens to the double nearest its shortest decimal form, so that
+// "0.1f" prints as 0.1 (as Go prints it), not 0.10000000149011612.
 double load_float(std::span<const uint8_t> b, size_t size) {
   if (size == 4) {
     float f;
     memcpy(&f, b.data(), 4);
-    return f;
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf - 1, f);
+    *r.ptr = 0;
+    return strtod(buf, nullptr);
   }
   double d;
   memcpy(&d, b.data(), 8);
@@ -69,9 +75,7 @@ llvm::json::Value decode_value(const TypeTable& types, TypeId id, std::span<cons
       return load_int(b, t.size);
     case TypeKind::Uint: {
       uint64_t v = load_uint(b, t.size);
-      // llvm::json keeps integers as int64; above that a uint64 prints exactly as a string.
-      if (v > static_cast<uint64_t>(INT64_MAX)) return std::to_string(v);
-      return static_cast<int64_t>(v);
+      return v;  // llvm::json keeps a uint64 exact
     }
     case TypeKind::Float:
       return number(load_float(b, t.size));

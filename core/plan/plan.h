@@ -39,7 +39,8 @@ struct PlannedValue {
   TypeId type = kNoType;
   uint32_t size = 0;
   uint32_t record_offset = 0;
-  bool available = true;  // false: optimized out / no location; shown as such
+  bool available = true;  // false: not captured; `unavailable_reason` says why
+  std::string unavailable_reason;
   std::string location;   // as `describe` prints it, for diagnostics
 };
 

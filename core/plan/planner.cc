@@ -101,14 +101,25 @@ Result<std::vector<Selected>> select_values(const Function& fn, const ProbeSpec&
 
 std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_size,
                                        uint32_t record_offset, uint32_t value_index,
-                                       bool& available) {
+                                       PlannedValue& value) {
   std::vector<CaptureOp> ops;
-  available = location.available();
+  value.available = location.available();
+  if (!value.available) value.unavailable_reason = location.empty() ? "no location" : "optimized out";
+  auto unavailable = [&](std::string why) {
+    value.available = false;
+    if (value.unavailable_reason.empty()) value.unavailable_reason = std::move(why);
+  };
   for (const Piece& p : location.pieces) {
     uint32_t size = p.size ? p.size : value_size;
     if (p.value_offset >= value_size) continue;
     size = std::min(size, value_size - p.value_offset);
     CaptureOp op{.size = size, .record_offset = record_offset + p.value_offset, .value_index = value_index};
+    if (p.kind == PieceKind::Register && is_vector_reg(p.reg)) {
+      // pt_regs has no vector registers and the task's saved FPU state is
+      // stale while the probed thread runs (docs/bpf-backend.md).
+      unavailable("in " + std::string(reg_name(p.reg)) + ", a vector register BPF cannot read at a uprobe");
+      continue;
+    }
     if (p.kind == PieceKind::Register) {
       op.source = CaptureOp::Source::Register;
       op.reg = p.reg;
@@ -122,7 +133,7 @@ std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_
     } else {
       // Constants, absolute and other register-based memory are not captured
       // yet; the value is reported unavailable rather than guessed.
-      available = false;
+      unavailable("location " + to_string(p) + " is not captured yet");
       continue;
     }
     CaptureOp* last = ops.empty() ? nullptr : &ops.back();
@@ -183,7 +194,8 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
     uint32_t index = static_cast<uint32_t>(plan.values.size());
     PlannedValue v{.key = s.key, .is_result = s.is_result, .type = s.var->type, .size = size,
                    .record_offset = offset, .location = to_string(loc.location)};
-    auto ops = capture_ops_for(loc.location, size, offset, index, v.available);
+    auto ops = capture_ops_for(loc.location, size, offset, index, v);
+    if (!v.available) ops.clear();
     auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;
     dest.insert(dest.end(), ops.begin(), ops.end());
     plan.values.push_back(std::move(v));

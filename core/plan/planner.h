@@ -25,6 +25,6 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
 // Exposed for unit tests; merges adjacent stack pieces into one read.
 std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_size,
                                        uint32_t record_offset, uint32_t value_index,
-                                       bool& available);
+                                       PlannedValue& value);
 
 }  // namespace dynprobe

@@ -92,7 +92,6 @@ uint64_t fs_base_of_this_thread() {
 // value = *(u64 *)(fsbase + RDI) from user memory; store all three.
 Result<Program> task_view_program(const Map& out, const TaskOffsets& o) {
   Assembler a;
-  Label done = a.new_label();
   a.mov64(r6, r1);
   a.st(Size::DW, r10, -32, 0);
   a.st(Size::DW, r10, -24, 0);
@@ -121,7 +120,6 @@ Result<Program> task_view_program(const Map& out, const TaskOffsets& o) {
   a.add64(r3, -32);
   a.mov64(r4, 0);
   a.call(Helper::MapUpdateElem);
-  a.bind(done);
   a.mov64(r0, 0);
   a.exit();
   auto insns = a.finish();
