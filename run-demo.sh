@@ -27,12 +27,15 @@ done
 
 echo "== demo service: $app (pid $app_pid, Go $go_version) on 127.0.0.1:$port"
 echo
-echo "\$ dynprobe list $app 'main.*'"
-"$dynprobe" list "$app" 'main.*'
-echo
 echo "\$ dynprobe describe $app computeE"
 "$dynprobe" describe "$app" computeE
 echo
+echo "\$ dynprobe trace --pid $app_pid -p main.computeE --max-events 3"
+"$dynprobe" trace --pid "$app_pid" -p main.computeE --max-events 3 --duration 20 &
+trace_pid=$!
+sleep 0.5  # attach takes tens of milliseconds; leave room on a loaded machine
 for iters in 2 100 200; do
-  echo "\$ curl 127.0.0.1:$port/e?iters=$iters  ->  $(curl -fs "http://127.0.0.1:$port/e?iters=$iters")"
+  reply=$(curl -fs "http://127.0.0.1:$port/e?iters=$iters")
+  echo "  (curl /e?iters=$iters -> $reply)" >&2
 done
+wait $trace_pid

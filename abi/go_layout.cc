@@ -125,6 +125,30 @@ Status check_go_function(const Function& fn, const TypeTable& types) {
   return {};
 }
 
+namespace {
+
+bool only_registers(const Location& loc) {
+  return loc.fully_available() &&
+         std::all_of(loc.pieces.begin(), loc.pieces.end(),
+                     [](const Piece& p) { return p.kind == PieceKind::Register; });
+}
+
+// Go before 1.22 leaves `_` and unnamed parameters out of DWARF, so the model,
+// which only sees the listed ones, would shift every later register. Go's
+// entry location lists name the registers exactly: where one disagrees with
+// the model, the model is missing a parameter and must not be used.
+bool model_contradicts_dwarf(const Function& fn, const std::vector<ValueLocation>& model) {
+  for (size_t i = 0; i < fn.params.size() && i < model.size(); ++i) {
+    if (model[i].source != LocationSource::Abi) continue;
+    Location dwarf = fn.params[i].location_at(fn.low_pc);
+    if (!only_registers(dwarf) || !only_registers(model[i].location)) continue;
+    if (to_string(dwarf) != to_string(model[i].location)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::vector<ValueLocation>> go_params_at_entry(const Function& fn, const TypeTable& types,
                                                       std::span<const Reg> int_regs,
                                                       unsigned float_regs) {
@@ -136,6 +160,10 @@ Result<std::vector<ValueLocation>> go_params_at_entry(const Function& fn, const 
       out.push_back({std::move(*loc), LocationSource::Abi});
     else
       out.push_back(go_dwarf_or_unavailable(p, fn.low_pc, types.get(p.type).size));
+  }
+  if (!int_regs.empty() && model_contradicts_dwarf(fn, out)) {
+    for (size_t i = 0; i < fn.params.size(); ++i)
+      out[i] = go_dwarf_or_unavailable(fn.params[i], fn.low_pc, types.get(fn.params[i].type).size);
   }
   return out;
 }

@@ -169,9 +169,12 @@ run_config() {
   fi
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR == 0) { print "-"; exit }
-  m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f\n", m }'; }
+# median / minimum / maximum of the numbers on stdin (any spacing); "-" for none.
+median() { tr ' ' '\n' | sort -g | awk 'NF { v[++n] = $1 } END {
+  if (n == 0) { print "-"; exit }
+  m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2; printf "%.1f\n", m }'; }
+extreme() { tr ' ' '\n' | sort -g | awk -v which="$1" 'NF { v[++n] = $1 } END {
+  if (n == 0) print "-"; else printf "%.1f\n", (which == "min") ? v[1] : v[n] }'; }
 
 declare -A bins argexprs retsyms abis traps results
 configs=(none bt-count bt-2traps bt-print dp-one dp-full dp-full-hot)
@@ -228,8 +231,8 @@ for ver in $GOVERS; do
       m=$(median <<<"$vals")
       [[ $m == - ]] || med[$ver,$cfg]="$m (wrong values)"
     fi
-    min=$(tr ' ' '\n' <<<"$vals" | grep -v '^$' | sort -g | head -1)
-    max=$(tr ' ' '\n' <<<"$vals" | grep -v '^$' | sort -g | tail -1)
+    min=$(extreme min <<<"$vals")
+    max=$(extreme max <<<"$vals")
     case $cfg in
     none) t=0 label="no probe" ;;
     bt-count) t=1 label="bpftrace: count on entry (bare trap)" ;;
@@ -240,7 +243,7 @@ for ver in $GOVERS; do
     dp-full-hot) t=${traps[$ver]} label="dynprobe: main.hot (int + float arg), informational" ;;
     esac
     printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$ver" "$label" "$t" "${med[$ver,$cfg]}" \
-      "${min:--}" "${max:--}" "$bad"
+      "$min" "$max" "$bad"
   done
 done
 

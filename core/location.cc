@@ -46,7 +46,8 @@ Location normalized(const Location& loc) {
     Piece* last = out.pieces.empty() ? nullptr : &out.pieces.back();
     if (last && p.kind == PieceKind::Memory && last->kind == PieceKind::Memory &&
         last->base == p.base && last->reg == p.reg && last->size != 0 &&
-        last->offset + last->size == p.offset && last->value_offset + last->size == p.value_offset) {
+        last->offset + last->size == p.offset &&
+        last->value_offset + last->size == p.value_offset) {
       last->size += p.size;
       continue;
     }

@@ -73,7 +73,8 @@ Result<ProbeSpec> parse_probe_spec(const std::string& input) {
   size_t start = 0;
   while (true) {
     size_t comma = body.find(',', start);
-    std::string piece = body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string piece =
+        body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto expr = parse_expr(text, trim(piece), open + 2 + start);
     if (!expr) return std::unexpected(expr.error());
     spec.exprs.push_back(std::move(*expr));

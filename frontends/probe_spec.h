@@ -14,15 +14,15 @@ namespace dynprobe {
 struct ProbeExpr {
   enum class Kind { Name, Result, Latency, Goid };
   Kind kind = Kind::Name;
-  std::string text;   // as written: the output key
-  std::string name;   // Kind::Name: parameter or named result
-  unsigned index = 0; // Kind::Result: N of $N
+  std::string text;    // as written: the output key
+  std::string name;    // Kind::Name: parameter or named result
+  unsigned index = 0;  // Kind::Result: N of $N
 };
 
 struct ProbeSpec {
-  std::string function;            // as typed; resolved against the binary later
-  bool capture_all = true;         // no parenthesized list
-  std::vector<ProbeExpr> exprs;    // when !capture_all
+  std::string function;          // as typed; resolved against the binary later
+  bool capture_all = true;       // no parenthesized list
+  std::vector<ProbeExpr> exprs;  // when !capture_all
 };
 
 // Errors name the position: "probe 'f(a,,b)': empty expression at column 5".

@@ -82,10 +82,12 @@ int run_trace(const std::vector<std::string>& all_args) {
   auto parsed = parse_args(args, opts, positional, vm);
   if (!parsed) return print_error("trace: " + parsed.error().message);
   if (!*parsed) return 0;
-  if (!positional.empty()) return print_error("trace: unexpected argument '" + positional[0] + "' (probes go after -p)");
+  if (!positional.empty())
+    return print_error("trace: unexpected argument '" + positional[0] + "' (probes go after -p)");
   if (a.probes.empty()) return print_error("trace: give at least one probe with -p FUNC");
   int targets = (a.pid != 0) + !a.binary.empty() + !a.command.empty();
-  if (targets != 1) return print_error("trace: give exactly one target: --pid PID, --binary PATH or -- COMMAND");
+  if (targets != 1)
+    return print_error("trace: give exactly one target: --pid PID, --binary PATH or -- COMMAND");
   if (a.format != "table" && a.format != "json" && a.format != "csv")
     return print_error("trace: --format must be table, json or csv, not '" + a.format + "'");
 
@@ -99,7 +101,8 @@ int run_trace(const std::vector<std::string>& all_args) {
   std::optional<LaunchedCommand> launched;
   std::string path = a.binary;
   if (a.pid != 0) {
-    if (a.pid < 0 || !process_exists(a.pid)) return print_error("no process with PID " + std::to_string(a.pid));
+    if (a.pid < 0 || !process_exists(a.pid))
+      return print_error("no process with PID " + std::to_string(a.pid));
     path = "/proc/" + std::to_string(a.pid) + "/exe";
   }
   if (!a.command.empty()) {
@@ -153,24 +156,31 @@ int run_trace(const std::vector<std::string>& all_args) {
   if (launched) sopts.pid = launched->pid();
   auto session = bpf::TraceSession::start(plans, sopts, on_record);
   if (!session) return print_error(session.error().message);
-  auto attach_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  auto attach_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   fprintf(stderr, "dynprobe: %zu probe(s), %zu uprobe(s) attached in %.1f ms; %s\n", plans.size(),
           session->attached_sites(), attach_ms,
           launched ? ("starting " + launched->path()).c_str() : "Ctrl-C to stop");
   if (launched) launched->release();
 
-  auto deadline = a.duration > 0 ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                            std::chrono::duration<double>(a.duration))
-                                  : std::chrono::steady_clock::time_point::max();
+  auto deadline = a.duration > 0
+                      ? t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                 std::chrono::duration<double>(a.duration))
+                      : std::chrono::steady_clock::time_point::max();
   std::string stop_reason;
   while (stop_reason.empty()) {
     auto polled = session->poll(std::chrono::milliseconds(100));
     if (!polled && errno != EINTR) stop_reason = "ring buffer error: " + polled.error().message;
-    if (g_stop_signal) stop_reason = g_stop_signal == SIGINT ? "interrupted" : "terminated";
-    else if (limit_reached) stop_reason = "--max-events reached";
-    else if (std::chrono::steady_clock::now() >= deadline) stop_reason = "--duration elapsed";
-    else if (launched && launched->poll_exit()) stop_reason = "command exited";
-    else if (a.pid && !process_exists(a.pid)) stop_reason = "process " + std::to_string(a.pid) + " exited";
+    if (g_stop_signal)
+      stop_reason = g_stop_signal == SIGINT ? "interrupted" : "terminated";
+    else if (limit_reached)
+      stop_reason = "--max-events reached";
+    else if (std::chrono::steady_clock::now() >= deadline)
+      stop_reason = "--duration elapsed";
+    else if (launched && launched->poll_exit())
+      stop_reason = "command exited";
+    else if (a.pid && !process_exists(a.pid))
+      stop_reason = "process " + std::to_string(a.pid) + " exited";
   }
   // Detach first, then drain what the probes had already written.
   uint64_t in_flight = session->in_flight();
@@ -180,13 +190,14 @@ int run_trace(const std::vector<std::string>& all_args) {
     if (!n || *n == 0) break;
   }
   auto c = session->counters();
-  fprintf(stderr,
-          "dynprobe: %s; %llu records, %llu drops, %llu calls in flight at exit, %llu returns "
-          "without entry, %llu unreadable goroutines%s\n",
-          stop_reason.c_str(), static_cast<unsigned long long>(records),
-          static_cast<unsigned long long>(c.drops), static_cast<unsigned long long>(in_flight),
-          static_cast<unsigned long long>(c.orphans), static_cast<unsigned long long>(c.context_errors),
-          decode_errors ? (", " + std::to_string(decode_errors) + " undecodable records").c_str() : "");
+  fprintf(
+      stderr,
+      "dynprobe: %s; %llu records, %llu drops, %llu calls in flight at exit, %llu returns "
+      "without entry, %llu unreadable goroutines%s\n",
+      stop_reason.c_str(), static_cast<unsigned long long>(records),
+      static_cast<unsigned long long>(c.drops), static_cast<unsigned long long>(in_flight),
+      static_cast<unsigned long long>(c.orphans), static_cast<unsigned long long>(c.context_errors),
+      decode_errors ? (", " + std::to_string(decode_errors) + " undecodable records").c_str() : "");
   if (launched) return launched->wait_exit();
   return 0;
 }

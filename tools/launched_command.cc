@@ -20,7 +20,8 @@ std::optional<std::string> find_in_path(const std::string& name) {
     struct stat st;
     return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
   };
-  if (name.find('/') != std::string::npos) return executable(name) ? std::optional(name) : std::nullopt;
+  if (name.find('/') != std::string::npos)
+    return executable(name) ? std::optional(name) : std::nullopt;
   const char* path = getenv("PATH");
   std::istringstream dirs(path ? path : "/usr/local/bin:/usr/bin:/bin");
   for (std::string dir; std::getline(dirs, dir, ':');) {
@@ -71,7 +72,8 @@ LaunchedCommand::LaunchedCommand(LaunchedCommand&& o) noexcept
 
 LaunchedCommand::~LaunchedCommand() {
   if (pid_ > 0 && !status_) {
-    if (gate_ >= 0) kill(pid_, SIGKILL);  // never released: it has not run a single instruction of its own
+    if (gate_ >= 0)
+      kill(pid_, SIGKILL);  // never released: it has not run a single instruction of its own
     int st;
     if (gate_ >= 0) waitpid(pid_, &st, 0);
   }

@@ -33,7 +33,8 @@ class LaunchedCommand {
   int wait_exit();
 
  private:
-  LaunchedCommand(pid_t pid, int gate, std::string path) : pid_(pid), gate_(gate), path_(std::move(path)) {}
+  LaunchedCommand(pid_t pid, int gate, std::string path)
+      : pid_(pid), gate_(gate), path_(std::move(path)) {}
   pid_t pid_ = -1;
   int gate_ = -1;  // write end; closing it releases the child
   std::string path_;

@@ -1,8 +1,8 @@
 #include "tools/trace_output.h"
 
-#include <ctime>
-
 #include <llvm/Support/raw_ostream.h>
+
+#include <ctime>
 
 namespace dynprobe::cli {
 
@@ -113,11 +113,13 @@ std::string csv_cell(const std::string& s) {
 
 class CsvWriter : public RecordWriter {
  public:
-  CsvWriter(FILE* out, const std::vector<ProbePlan>& plans, int64_t offset) : out_(out), offset_(offset) {
+  CsvWriter(FILE* out, const std::vector<ProbePlan>& plans, int64_t offset)
+      : out_(out), offset_(offset) {
     for (const ProbePlan& p : plans)
       for (const PlannedValue& v : p.values) {
         std::string col = (v.is_result ? "ret." : "args.") + v.key;
-        if (std::find(columns_.begin(), columns_.end(), col) == columns_.end()) columns_.push_back(col);
+        if (std::find(columns_.begin(), columns_.end(), col) == columns_.end())
+          columns_.push_back(col);
       }
     std::string header = "probe,time_ns,pid,tid,goid,latency_ns";
     for (const std::string& c : columns_) header += "," + csv_cell(c);
@@ -125,9 +127,10 @@ class CsvWriter : public RecordWriter {
   }
 
   void write(const CallRecord& c) override {
-    std::string line = csv_cell(c.probe->function) + "," + std::to_string(unix_ns(c, offset_)) + "," +
-                       std::to_string(c.pid) + "," + std::to_string(c.tid) + "," +
-                       std::to_string(c.goid) + "," + (c.latency_ns ? std::to_string(*c.latency_ns) : "");
+    std::string line = csv_cell(c.probe->function) + "," + std::to_string(unix_ns(c, offset_)) +
+                       "," + std::to_string(c.pid) + "," + std::to_string(c.tid) + "," +
+                       std::to_string(c.goid) + "," +
+                       (c.latency_ns ? std::to_string(*c.latency_ns) : "");
     for (const std::string& col : columns_) {
       line += ",";
       for (const PlannedValue& v : c.probe->values)

@@ -55,8 +55,9 @@ class TraceSession {
   uint64_t in_flight() const;  // calls entered and not yet returned
   size_t attached_sites() const;
 
- private:
   struct State;
+
+ private:
   explicit TraceSession(std::unique_ptr<State> s);
   std::unique_ptr<State> s_;
 };

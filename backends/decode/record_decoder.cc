@@ -8,14 +8,16 @@ namespace dynprobe {
 
 Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) const {
   RecordHeader h;
-  if (record.size() < sizeof h) return fail("short record (" + std::to_string(record.size()) + " bytes)");
+  if (record.size() < sizeof h)
+    return fail("short record (" + std::to_string(record.size()) + " bytes)");
   memcpy(&h, record.data(), sizeof h);
-  if (h.probe_id >= plans_.size()) return fail("record for unknown probe " + std::to_string(h.probe_id));
+  if (h.probe_id >= plans_.size())
+    return fail("record for unknown probe " + std::to_string(h.probe_id));
   const ProbePlan& plan = plans_[h.probe_id];
   if (record.size() < plan.record_size) return fail("record shorter than its probe's layout");
 
-  CallRecord out{.probe = &plan, .pid = h.pid, .tid = h.tid, .goid = h.goid,
-                 .entry_monotonic_ns = h.entry_ns};
+  CallRecord out{
+      .probe = &plan, .pid = h.pid, .tid = h.tid, .goid = h.goid, .entry_monotonic_ns = h.entry_ns};
   if ((h.flags & 1) && plan.want_latency) out.latency_ns = h.latency_ns;
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size());
   for (size_t i = 0; i < plan.values.size(); ++i) {

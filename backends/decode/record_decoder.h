@@ -1,13 +1,13 @@
 // Decodes ring-buffer records by the plan that laid them out.
 #pragma once
 
+#include <llvm/Support/JSON.h>
+
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <llvm/Support/JSON.h>
 
 #include "core/plan/plan.h"
 #include "core/result.h"

@@ -24,14 +24,15 @@ int64_t load_int(std::span<const uint8_t> b, size_t size) {
   return static_cast<int64_t>(v << shift) >> shift;
 }
 
-// A float32 widens to the double nearest its shortest decimal form, so that
-// "0.1f" prints as 0.1 (as Go prints it), not 0.10000000149011612.
+// A float32 widens to the double nearest its shortest decimal digits (as Go's
+// strconv 'g' -1 picks them), so that 0.1f prints as 0.1, not
+// 0.10000000149011612, and 2^31 as 2.1474836e+09.
 double load_float(std::span<const uint8_t> b, size_t size) {
   if (size == 4) {
     float f;
     memcpy(&f, b.data(), 4);
     char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf - 1, f);
+    auto r = std::to_chars(buf, buf + sizeof buf - 1, f, std::chars_format::scientific);
     *r.ptr = 0;
     return strtod(buf, nullptr);
   }
@@ -81,7 +82,8 @@ llvm::json::Value decode_value(const TypeTable& types, TypeId id, std::span<cons
       return number(load_float(b, t.size));
     case TypeKind::Complex: {
       size_t half = t.size / 2;
-      return llvm::json::Array{number(load_float(b, half)), number(load_float(b.subspan(half), half))};
+      return llvm::json::Array{number(load_float(b, half)),
+                               number(load_float(b.subspan(half), half))};
     }
     case TypeKind::Pointer:
     case TypeKind::Map:
@@ -89,17 +91,20 @@ llvm::json::Value decode_value(const TypeTable& types, TypeId id, std::span<cons
     case TypeKind::Func:
       return address(load_uint(b, 8));
     case TypeKind::String:
-      return llvm::json::Object{{"$string", llvm::json::Object{{"ptr", address(load_uint(b, 8))},
-                                                               {"len", load_int(b.subspan(8), 8)}}}};
+      return llvm::json::Object{
+          {"$string", llvm::json::Object{{"ptr", address(load_uint(b, 8))},
+                                         {"len", load_int(b.subspan(8), 8)}}}};
     case TypeKind::Slice:
-      return llvm::json::Object{{"$slice", llvm::json::Object{{"ptr", address(load_uint(b, 8))},
-                                                              {"len", load_int(b.subspan(8), 8)},
-                                                              {"cap", load_int(b.subspan(16), 8)}}}};
+      return llvm::json::Object{
+          {"$slice", llvm::json::Object{{"ptr", address(load_uint(b, 8))},
+                                        {"len", load_int(b.subspan(8), 8)},
+                                        {"cap", load_int(b.subspan(16), 8)}}}};
     case TypeKind::Interface: {
       uint64_t tab = load_uint(b, 8);
       if (tab == 0) return nullptr;
-      return llvm::json::Object{{"$interface", llvm::json::Object{{"tab", address(tab)},
-                                                                  {"data", address(load_uint(b.subspan(8), 8))}}}};
+      return llvm::json::Object{
+          {"$interface", llvm::json::Object{{"tab", address(tab)},
+                                            {"data", address(load_uint(b.subspan(8), 8))}}}};
     }
     case TypeKind::Array: {
       llvm::json::Array out;

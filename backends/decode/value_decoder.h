@@ -4,10 +4,10 @@
 // are shown by address until the capture follows them.
 #pragma once
 
+#include <llvm/Support/JSON.h>
+
 #include <cstdint>
 #include <span>
-
-#include <llvm/Support/JSON.h>
 
 #include "core/types.h"
 
@@ -17,7 +17,7 @@ namespace dynprobe {
 llvm::json::Value unavailable_marker(const char* why);  // {"$unavailable": why}
 llvm::json::Value unreadable_marker();                  // {"$unreadable": true}
 
-llvm::json::Value decode_value(const TypeTable& types, TypeId type,
-                               std::span<const uint8_t> bytes, int depth = 0);
+llvm::json::Value decode_value(const TypeTable& types, TypeId type, std::span<const uint8_t> bytes,
+                               int depth = 0);
 
 }  // namespace dynprobe

@@ -34,14 +34,14 @@ struct CaptureOp {
 };
 
 struct PlannedValue {
-  std::string key;        // output key: parameter name, "$N", or the expression as written
+  std::string key;  // output key: parameter name, "$N", or the expression as written
   bool is_result = false;
   TypeId type = kNoType;
   uint32_t size = 0;
   uint32_t record_offset = 0;
   bool available = true;  // false: not captured; `unavailable_reason` says why
   std::string unavailable_reason;
-  std::string location;   // as `describe` prints it, for diagnostics
+  std::string location;  // as `describe` prints it, for diagnostics
 };
 
 struct AttachSite {
@@ -52,13 +52,13 @@ struct AttachSite {
 // Fixed record header; values follow at their record_offset.
 struct RecordHeader {
   uint32_t probe_id;
-  uint32_t flags;         // bit 0: latency measured
+  uint32_t flags;  // bit 0: latency measured
   uint32_t pid;
   uint32_t tid;
   uint64_t goid;
-  uint64_t entry_ns;      // CLOCK_MONOTONIC at entry
+  uint64_t entry_ns;  // CLOCK_MONOTONIC at entry
   uint64_t latency_ns;
-  uint64_t missing;       // bit i: value i could not be read (bad memory)
+  uint64_t missing;  // bit i: value i could not be read (bad memory)
 };
 static_assert(sizeof(RecordHeader) == 48);
 
@@ -73,11 +73,11 @@ struct ProbePlan {
   AttachSite entry;
   std::vector<AttachSite> returns;
 
-  std::vector<PlannedValue> values;  // output order: args, then results
-  std::vector<CaptureOp> entry_ops;  // arguments, read at entry
-  std::vector<CaptureOp> return_ops; // results, read at each RET
-  uint32_t record_size = 0;          // header + every value
-  uint32_t entry_size = 0;           // header + argument values (kept in flight)
+  std::vector<PlannedValue> values;   // output order: args, then results
+  std::vector<CaptureOp> entry_ops;   // arguments, read at entry
+  std::vector<CaptureOp> return_ops;  // results, read at each RET
+  uint32_t record_size = 0;           // header + every value
+  uint32_t entry_size = 0;            // header + argument values (kept in flight)
 
   bool want_latency = true;
   bool want_goid = true;

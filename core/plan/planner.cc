@@ -16,7 +16,8 @@ std::string join_names(const std::vector<Variable>& vars, bool results) {
   std::string out;
   for (size_t i = 0; i < vars.size(); ++i) {
     std::string n = results ? result_key(i) : vars[i].name;
-    if (results && !vars[i].name.empty() && !vars[i].name.starts_with("~")) n += " (" + vars[i].name + ")";
+    if (results && !vars[i].name.empty() && !vars[i].name.starts_with("~"))
+      n += " (" + vars[i].name + ")";
     out += (i ? ", " : "") + n;
   }
   return out.empty() ? "none" : out;
@@ -24,8 +25,9 @@ std::string join_names(const std::vector<Variable>& vars, bool results) {
 
 Result<GoRuntimeLayout> go_runtime_layout(Binary& binary) {
   auto g = binary.debug().type_named("runtime.g");
-  if (!g) return fail("cannot find runtime.g in the DWARF of " + binary.elf().path() +
-                      " (needed to key calls by goroutine)");
+  if (!g)
+    return fail("cannot find runtime.g in the DWARF of " + binary.elf().path() +
+                " (needed to key calls by goroutine)");
   const TypeTable& types = binary.types();
   GoRuntimeLayout out;
   bool have_hi = false, have_goid = false;
@@ -42,7 +44,8 @@ Result<GoRuntimeLayout> go_runtime_layout(Binary& binary) {
         }
     }
   }
-  if (!have_hi || !have_goid) return fail("runtime.g in " + binary.elf().path() + " lacks stack.hi or goid");
+  if (!have_hi || !have_goid)
+    return fail("runtime.g in " + binary.elf().path() + " lacks stack.hi or goid");
   return out;
 }
 
@@ -57,8 +60,10 @@ Result<std::vector<Selected>> select_values(const Function& fn, const ProbeSpec&
                                             ProbePlan& plan) {
   std::vector<Selected> out;
   if (spec.capture_all) {
-    for (size_t i = 0; i < fn.params.size(); ++i) out.push_back({&fn.params[i], i, false, fn.params[i].name});
-    for (size_t i = 0; i < fn.results.size(); ++i) out.push_back({&fn.results[i], i, true, result_key(i)});
+    for (size_t i = 0; i < fn.params.size(); ++i)
+      out.push_back({&fn.params[i], i, false, fn.params[i].name});
+    for (size_t i = 0; i < fn.results.size(); ++i)
+      out.push_back({&fn.results[i], i, true, result_key(i)});
     plan.want_latency = true;
     return out;
   }
@@ -104,7 +109,8 @@ std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_
                                        PlannedValue& value) {
   std::vector<CaptureOp> ops;
   value.available = location.available();
-  if (!value.available) value.unavailable_reason = location.empty() ? "no location" : "optimized out";
+  if (!value.available)
+    value.unavailable_reason = location.empty() ? "no location" : "optimized out";
   auto unavailable = [&](std::string why) {
     value.available = false;
     if (value.unavailable_reason.empty()) value.unavailable_reason = std::move(why);
@@ -113,11 +119,13 @@ std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_
     uint32_t size = p.size ? p.size : value_size;
     if (p.value_offset >= value_size) continue;
     size = std::min(size, value_size - p.value_offset);
-    CaptureOp op{.size = size, .record_offset = record_offset + p.value_offset, .value_index = value_index};
+    CaptureOp op{
+        .size = size, .record_offset = record_offset + p.value_offset, .value_index = value_index};
     if (p.kind == PieceKind::Register && is_vector_reg(p.reg)) {
       // pt_regs has no vector registers and the task's saved FPU state is
       // stale while the probed thread runs (docs/bpf-backend.md).
-      unavailable("in " + std::string(reg_name(p.reg)) + ", a vector register BPF cannot read at a uprobe");
+      unavailable("in " + std::string(reg_name(p.reg)) +
+                  ", a vector register BPF cannot read at a uprobe");
       continue;
     }
     if (p.kind == PieceKind::Register) {
@@ -155,12 +163,17 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
   auto fn = binary.function(*name, LoadOptions{.inline_instances = false});
   if (!fn) return std::unexpected(fn.error());
   if (fn->low_pc == 0)
-    return fail(fn->name + " exists only inlined into its callers; probing inlined sites is not supported yet");
+    return fail(
+        fn->name +
+        " exists only inlined into its callers; probing inlined sites is not supported yet");
 
-  ProbePlan plan{.id = id, .label = spec.capture_all ? fn->name : spec.function, .function = fn->name,
+  ProbePlan plan{.id = id,
+                 .label = spec.capture_all ? fn->name : spec.function,
+                 .function = fn->name,
                  .binary = binary.elf().path()};
-  BinaryFacts facts{.language = fn->language != Language::Unknown ? fn->language : binary.language(),
-                    .pie = binary.elf().is_pie()};
+  BinaryFacts facts{
+      .language = fn->language != Language::Unknown ? fn->language : binary.language(),
+      .pie = binary.elf().is_pie()};
   if (binary.go()) facts.go_version = binary.go()->parsed;
   AbiRegistry registry;
   auto abi = registry.select(facts, *fn);
@@ -185,15 +198,20 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
 
   uint32_t offset = sizeof(RecordHeader);
   // Arguments first (they are copied at entry and kept in flight), then results.
-  std::stable_sort(selected->begin(), selected->end(),
-                   [](const Selected& a, const Selected& b) { return !a.is_result && b.is_result; });
+  std::stable_sort(selected->begin(), selected->end(), [](const Selected& a, const Selected& b) {
+    return !a.is_result && b.is_result;
+  });
   for (const Selected& s : *selected) {
     const Type& t = binary.types().get(s.var->type);
     uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(t.size, limits.max_value_bytes));
     const ValueLocation& loc = s.is_result ? (*results)[s.index] : (*params)[s.index];
     uint32_t index = static_cast<uint32_t>(plan.values.size());
-    PlannedValue v{.key = s.key, .is_result = s.is_result, .type = s.var->type, .size = size,
-                   .record_offset = offset, .location = to_string(loc.location)};
+    PlannedValue v{.key = s.key,
+                   .is_result = s.is_result,
+                   .type = s.var->type,
+                   .size = size,
+                   .record_offset = offset,
+                   .location = to_string(loc.location)};
     auto ops = capture_ops_for(loc.location, size, offset, index, v);
     if (!v.available) ops.clear();
     auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;
@@ -211,8 +229,10 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
     auto sites = find_code_sites(*code, fn->low_pc);
     if (!sites) return std::unexpected(sites.error());
     if (sites->returns.empty())
-      return fail(fn->name + " has no RET instruction (it never returns normally); capture its "
-                             "arguments only, e.g. -p '" + spec.function + "(" +
+      return fail(fn->name +
+                  " has no RET instruction (it never returns normally); capture its "
+                  "arguments only, e.g. -p '" +
+                  spec.function + "(" +
                   (fn->params.empty() ? std::string("@goid") : fn->params.front().name) + ")'");
     for (uint64_t ret : sites->returns) {
       auto off = binary.elf().file_offset(ret);

@@ -2,11 +2,11 @@
 // against facts fixed by the fixture's source and Go's ABI specifications
 // (ABI0 stack layout for <= 1.16, abi-internal.md register assignment for
 // >= 1.17), by DWARF where it is independent, and by objdump for RET sites.
-#include <filesystem>
-#include <fstream>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "tests/integration/fixture_support.h"
 
@@ -41,7 +41,8 @@ std::string cfa_as_sp(const std::string& loc) {
   size_t start = 0;
   while (start < loc.size()) {
     size_t comma = loc.find(',', start);
-    std::string piece = loc.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string piece =
+        loc.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (piece.starts_with("CFA+")) piece = std::to_string(std::stoll(piece.substr(4)) + 8) + "(SP)";
     out += (out.empty() ? "" : ",") + piece;
     if (comma == std::string::npos) break;
@@ -139,10 +140,10 @@ TEST_P(Describe, MixedIntegerFloatAndComplexArguments) {
                  {"e", "bool", "bool", 1, "32(SP)", "RCX"},
                  {"f", "complex128", "complex", 16, "40(SP)", "X2,X3"}},
                 GetParam(), "params");
-  expect_values(array(*d, "results"),
-                {{"", "float64", "float", 8, "56(SP)", "X0"},
-                 {"", "int16", "int", 2, "64(SP)", "RAX"}},
-                GetParam(), "results");
+  expect_values(
+      array(*d, "results"),
+      {{"", "float64", "float", 8, "56(SP)", "X0"}, {"", "int16", "int", 2, "64(SP)", "RAX"}},
+      GetParam(), "results");
 }
 
 TEST_P(Describe, TenthIntegerAndTwoElementArrayGoToTheStack) {
@@ -153,18 +154,18 @@ TEST_P(Describe, TenthIntegerAndTwoElementArrayGoToTheStack) {
   const char* regs[] = {"RAX", "RBX", "RCX", "RDI", "RSI", "R8", "R9", "R10", "R11", "8(SP)"};
   std::vector<Expected> want;
   for (int i = 0; i < 10; ++i)
-    want.push_back({std::string(1, 'a' + i), "int64", "int", 8, std::to_string(8 + 8 * i) + "(SP)",
-                    regs[i]});
+    want.push_back(
+        {std::string(1, 'a' + i), "int64", "int", 8, std::to_string(8 + 8 * i) + "(SP)", regs[i]});
   expect_values(array(*many, "params"), want, GetParam(), "params");
   expect_values(array(*many, "results"), {{"", "int64", "int", 8, "88(SP)", "RAX"}}, GetParam(),
                 "results");
 
   auto pair = describe_json(bin, "main.Pair");
   ASSERT_TRUE(pair);
-  expect_values(array(*pair, "params"),
-                {{"p", "[2]int64", "array", 16, "8(SP)", "8(SP)"},
-                 {"q", "int32", "int", 4, "24(SP)", "RAX"}},
-                GetParam(), "params");
+  expect_values(
+      array(*pair, "params"),
+      {{"p", "[2]int64", "array", 16, "8(SP)", "8(SP)"}, {"q", "int32", "int", 4, "24(SP)", "RAX"}},
+      GetParam(), "params");
   expect_values(array(*pair, "results"), {{"r", "[2]int64", "array", 16, "32(SP)", "24(SP)"}},
                 GetParam(), "results");
 }
@@ -195,8 +196,9 @@ TEST_P(Describe, MethodsByGoNameAndBySuffix) {
   auto count = describe_json(bin, "ledger.Count");
   ASSERT_TRUE(count);
   EXPECT_EQ(str(*count, "function"), "main.ledger.Count");
-  expect_values(array(*count, "params"), {{"l", "main.ledger", "struct", 32, "8(SP)", "RAX,RBX,RCX,RDI"}},
-                GetParam(), "params");
+  expect_values(array(*count, "params"),
+                {{"l", "main.ledger", "struct", 32, "8(SP)", "RAX,RBX,RCX,RDI"}}, GetParam(),
+                "params");
 }
 
 TEST_P(Describe, InlinedFunctionListsItsSitesOnlyWhenOptimized) {
@@ -244,8 +246,9 @@ TEST_P(Describe, ListShowsGoSignatures) {
   ASSERT_FALSE(bin.empty());
   auto r = run_command({cli_path(), "list", bin, "main.*"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.out, ::testing::ContainsRegex(
-                         R"(main\.Sum +func\(l main\.Money, r main\.Money\) \(main\.Money, error\))"));
+  EXPECT_THAT(r.out,
+              ::testing::ContainsRegex(
+                  R"(main\.Sum +func\(l main\.Money, r main\.Money\) \(main\.Money, error\))"));
   EXPECT_THAT(r.out, ::testing::ContainsRegex(R"(main\.fib +func\(n int\) int)"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("runtime.")));
 }
@@ -278,7 +281,8 @@ TEST_F(DescribeErrors, MissingFile) {
 }
 
 TEST_F(DescribeErrors, NotAnElfFile) {
-  expect_one_line_error({"describe", source_root() + "/meson.build", "main.main"}, "not an ELF file");
+  expect_one_line_error({"describe", source_root() + "/meson.build", "main.main"},
+                        "not an ELF file");
 }
 
 TEST_F(DescribeErrors, UnknownFunctionSuggestsClosestNames) {
@@ -300,7 +304,8 @@ TEST_F(DescribeErrors, AmbiguousSuffixListsCandidates) {
 
 TEST_F(DescribeErrors, BadArguments) {
   expect_one_line_error({"describe", "only-one-arg"}, "expected BINARY FUNC");
-  expect_one_line_error({"describe", "a", "b", "--format", "yaml"}, "--format must be text or json");
+  expect_one_line_error({"describe", "a", "b", "--format", "yaml"},
+                        "--format must be text or json");
   expect_one_line_error({"frobnicate"}, "unknown command");
 }
 

@@ -1,6 +1,7 @@
 #include "tests/integration/fixture_support.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -9,8 +10,6 @@
 #include <cstdlib>
 #include <regex>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 extern char** environ;
 

@@ -2,16 +2,16 @@
 // (harness/build-fixture), run the real CLI, parse its JSON.
 #pragma once
 
+#include <llvm/Support/JSON.h>
+
 #include <optional>
 #include <string>
 #include <vector>
 
-#include <llvm/Support/JSON.h>
-
 namespace dynprobe::test {
 
 struct CommandResult {
-  int exit_code = -1;     // -1 when killed by a signal
+  int exit_code = -1;  // -1 when killed by a signal
   int signal = 0;
   std::string out;
   std::string err;

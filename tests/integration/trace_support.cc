@@ -1,12 +1,11 @@
 #include "tests/integration/trace_support.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cmath>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace dynprobe::test {
 
@@ -59,7 +58,8 @@ std::vector<const llvm::json::Object*> of_probe(const std::vector<llvm::json::Ob
   return out;
 }
 
-std::string json_diff(const llvm::json::Value& e, const llvm::json::Value& a, const std::string& path) {
+std::string json_diff(const llvm::json::Value& e, const llvm::json::Value& a,
+                      const std::string& path) {
   auto show = [](const llvm::json::Value& v) {
     std::string s;
     llvm::raw_string_ostream os(s);
@@ -118,28 +118,78 @@ static size_t count_leaves(const llvm::json::Value& v) {
   return 1;
 }
 
-size_t expect_calls_match(const std::vector<llvm::json::Object>& truth,
-                          const std::vector<llvm::json::Object>& records, const std::string& probe) {
-  auto want = of_probe(truth, probe);
-  auto got = of_probe(records, probe);
-  EXPECT_FALSE(want.empty()) << "the fixture printed no ground truth for " << probe;
-  EXPECT_EQ(got.size(), want.size()) << probe << ": records vs calls";
-  size_t compared = 0;
-  for (size_t i = 0; i < want.size() && i < got.size(); ++i) {
-    for (const char* part : {"args", "ret"}) {
-      const auto* w = want[i]->get(part);
-      const auto* g = got[i]->get(part);
-      if (!w) continue;
-      if (!g) {
-        ADD_FAILURE() << probe << " call " << i << ": no " << part << " captured";
+namespace {
+
+// Counts leaves and gaps while comparing; a gap is a whole value the tracer
+// declared unavailable for the allowed reason.
+void compare_values(const llvm::json::Object& want, const llvm::json::Object& got,
+                    const std::string& allowed_gap, const std::string& where, MatchCount& n) {
+  for (const auto& [key, w] : want) {
+    const auto* g = got.get(key);
+    if (g == nullptr) {
+      ADD_FAILURE() << where << ": " << key.str() << " not captured";
+      continue;
+    }
+    if (const auto* o = g->getAsObject(); o && !allowed_gap.empty()) {
+      if (auto reason = o->getString("$unavailable"); reason && reason->contains(allowed_gap)) {
+        ++n.gaps;
         continue;
       }
-      auto d = json_diff(*w, *g, std::string(part));
-      EXPECT_EQ(d, "") << probe << " call " << i;
-      compared += count_leaves(*w);
+    }
+    auto d = json_diff(w, *g, key.str());
+    EXPECT_EQ(d, "") << where;
+    if (d.empty()) n.compared += count_leaves(w);
+  }
+  for (const auto& [key, g] : got)
+    if (!want.get(key))
+      ADD_FAILURE() << where << ": " << key.str() << " captured but not in the ground truth";
+}
+
+MatchCount compare_sequences(const std::vector<const llvm::json::Object*>& want,
+                             const std::vector<const llvm::json::Object*>& got,
+                             const std::string& label, const std::string& allowed_gap) {
+  MatchCount n;
+  EXPECT_EQ(got.size(), want.size()) << label << ": records vs calls";
+  for (size_t i = 0; i < want.size() && i < got.size(); ++i) {
+    for (const char* part : {"args", "ret"}) {
+      const auto* w = want[i]->getObject(part);
+      if (!w) continue;
+      const auto* g = got[i]->getObject(part);
+      std::string where = label + " call " + std::to_string(i) + " " + part;
+      if (!g) {
+        ADD_FAILURE() << where << ": nothing captured";
+        continue;
+      }
+      compare_values(*w, *g, allowed_gap, where, n);
     }
   }
-  return compared;
+  return n;
+}
+
+}  // namespace
+
+MatchCount expect_calls_match(const std::vector<llvm::json::Object>& truth,
+                              const std::vector<llvm::json::Object>& records,
+                              const std::string& probe, const std::string& allowed_gap) {
+  auto want = of_probe(truth, probe);
+  EXPECT_FALSE(want.empty()) << "the fixture printed no ground truth for " << probe;
+  return compare_sequences(want, of_probe(records, probe), probe, allowed_gap);
+}
+
+MatchCount expect_calls_match_by_goid(const std::vector<llvm::json::Object>& truth,
+                                      const std::vector<llvm::json::Object>& records,
+                                      const std::string& probe) {
+  std::map<int64_t, std::vector<const llvm::json::Object*>> want, got;
+  for (const auto* t : of_probe(truth, probe))
+    want[t->getInteger("goid").value_or(-1)].push_back(t);
+  for (const auto* r : of_probe(records, probe))
+    got[r->getInteger("goid").value_or(-1)].push_back(r);
+  EXPECT_FALSE(want.empty()) << "the fixture printed no ground truth for " << probe;
+  EXPECT_EQ(got.size(), want.size()) << probe << ": goroutines seen";
+  MatchCount n;
+  for (const auto& [goid, calls] : want)
+    n += compare_sequences(calls, got[goid], probe + " goid " + std::to_string(goid), "");
+  return n;
 }
 
 }  // namespace dynprobe::test

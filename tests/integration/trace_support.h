@@ -2,11 +2,11 @@
 // with the ground truth each fixture prints about its own calls.
 #pragma once
 
+#include <llvm/Support/JSON.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <llvm/Support/JSON.h>
 
 #include "tests/integration/fixture_support.h"
 
@@ -35,11 +35,28 @@ std::vector<const llvm::json::Object*> of_probe(const std::vector<llvm::json::Ob
 std::string json_diff(const llvm::json::Value& expected, const llvm::json::Value& actual,
                       const std::string& path = "");
 
+struct MatchCount {
+  size_t compared = 0;  // values equal to the ground truth
+  size_t gaps = 0;      // values reported unavailable for an allowed reason
+  MatchCount& operator+=(const MatchCount& o) {
+    compared += o.compared;
+    gaps += o.gaps;
+    return *this;
+  }
+};
+
 // Compares `args` and `ret` of each truth line with the record at the same
 // position; reports every difference with the probe, call index and field.
-// Returns how many values were compared.
-size_t expect_calls_match(const std::vector<llvm::json::Object>& truth,
-                          const std::vector<llvm::json::Object>& records,
-                          const std::string& probe);
+// A captured {"$unavailable": reason} counts as a gap, not a failure, only
+// when `allowed_gap` is non-empty and occurs in the reason.
+MatchCount expect_calls_match(const std::vector<llvm::json::Object>& truth,
+                              const std::vector<llvm::json::Object>& records,
+                              const std::string& probe, const std::string& allowed_gap = "");
+
+// The same per goroutine: calls of one goroutine are sequential, so truth and
+// records are compared in order within each goid.
+MatchCount expect_calls_match_by_goid(const std::vector<llvm::json::Object>& truth,
+                                      const std::vector<llvm::json::Object>& records,
+                                      const std::string& probe);
 
 }  // namespace dynprobe::test

@@ -473,3 +473,38 @@ TEST_F(GoRegister, RegistryPicksGoRegisterFor119AndGoStackFor115) {
 
 }  // namespace
 }  // namespace dynprobe
+
+namespace dynprobe {
+namespace {
+
+// Go < 1.22 omits `_` parameters from DWARF: for f(_ int, s string, n int) it
+// lists s in RBX,RCX and n in RDI, while a model of (s, n) alone says RAX,RBX
+// and RCX. The entry location lists expose the gap; the plugin then trusts
+// DWARF, and leaves what DWARF does not place unavailable, never guessed.
+TEST_F(GoRegister, EntryLocationListsThatContradictTheModelRevealHiddenParameters) {
+  Variable s = var("s", g.str);
+  s.locations.push_back(
+      {.low = 0x1000, .high = 0x1004, .location = at({reg(Reg::RBX, 8, 0), reg(Reg::RCX, 8, 8)})});
+  Variable n = var("n", g.i64);  // no entry location in this build
+  Function fn = go_fn({s, n}, {var("~r0", g.i64, true)});
+  auto in = params(fn);
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(to_string(in[0].location), "RBX,RCX");
+  EXPECT_EQ(in[0].source, LocationSource::Dwarf);
+  EXPECT_FALSE(in[1].location.available());
+}
+
+TEST_F(GoRegister, EntryLocationListsThatAgreeKeepTheModel) {
+  Variable s = var("s", g.str);
+  s.locations.push_back(
+      {.low = 0x1000, .high = 0x1004, .location = at({reg(Reg::RAX, 8, 0), reg(Reg::RBX, 8, 8)})});
+  Function fn = go_fn({s, var("n", g.i64)}, {var("~r0", g.i64, true)});
+  auto in = params(fn);
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(in[0].source, LocationSource::Abi);
+  EXPECT_EQ(to_string(in[1].location), "RCX");
+  EXPECT_EQ(in[1].source, LocationSource::Abi);
+}
+
+}  // namespace
+}  // namespace dynprobe

@@ -1,8 +1,7 @@
-#include "core/location.h"
-
 #include <gtest/gtest.h>
 
 #include "core/function.h"
+#include "core/location.h"
 
 namespace dynprobe {
 namespace {
@@ -50,9 +49,10 @@ TEST(Types, AlignmentFollowsGoAndSysV) {
   TypeId i8 = t.add({.kind = TypeKind::Int, .name = "int8", .size = 1});
   TypeId i32 = t.add({.kind = TypeKind::Int, .name = "int32", .size = 4});
   TypeId c64 = t.add({.kind = TypeKind::Complex, .name = "complex64", .size = 8});
-  TypeId s = t.add({.kind = TypeKind::Struct, .name = "S", .size = 8,
-                    .fields = {{"a", i8, 0}, {"b", i32, 4}}});
-  TypeId arr = t.add({.kind = TypeKind::Array, .name = "[3]int8", .size = 3, .elem = i8, .count = 3});
+  TypeId s = t.add(
+      {.kind = TypeKind::Struct, .name = "S", .size = 8, .fields = {{"a", i8, 0}, {"b", i32, 4}}});
+  TypeId arr =
+      t.add({.kind = TypeKind::Array, .name = "[3]int8", .size = 3, .elem = i8, .count = 3});
   EXPECT_EQ(t.align(i8), 1u);
   EXPECT_EQ(t.align(c64), 4u);
   EXPECT_EQ(t.align(s), 4u);

@@ -1,7 +1,7 @@
-#include "frontends/probe_spec.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "frontends/probe_spec.h"
 
 namespace dynprobe {
 namespace {
@@ -40,7 +40,8 @@ TEST(ProbeSpec, ExpressionListOfEveryKind) {
 
 TEST(ProbeSpec, MalformedInputNamesTheProblem) {
   EXPECT_THAT(parse_probe_spec("").error().message, HasSubstr("empty probe"));
-  EXPECT_THAT(parse_probe_spec("f(a,,b)").error().message, HasSubstr("empty expression at column 5"));
+  EXPECT_THAT(parse_probe_spec("f(a,,b)").error().message,
+              HasSubstr("empty expression at column 5"));
   EXPECT_THAT(parse_probe_spec("f()").error().message, HasSubstr("empty expression list"));
   EXPECT_THAT(parse_probe_spec("f(@lat)").error().message, HasSubstr("unknown builtin '@lat'"));
   EXPECT_THAT(parse_probe_spec("f($x)").error().message, HasSubstr("not a result reference"));
