@@ -200,6 +200,7 @@ struct DebugInfo::State {
   std::optional<std::vector<FunctionEntry>> functions;
   std::unordered_map<std::string, std::vector<uint64_t>> by_name;  // name -> DIE offsets
   std::optional<std::unordered_map<std::string, uint64_t>> types_by_name;
+  std::unordered_map<uint64_t, uint64_t> types_by_runtime_address;  // filled with types_by_name
   // Line table headers by unit offset: enough to name DW_AT_call_file without
   // running every caller unit's line program.
   std::unordered_map<uint64_t, std::optional<llvm::DWARFDebugLine::Prologue>> prologues;
@@ -328,6 +329,15 @@ Result<TypeId> DebugInfo::type_named(std::string_view name) {
   return s_->builder.resolve(die);
 }
 
+Result<TypeId> DebugInfo::type_by_runtime_address(uint64_t address) {
+  if (!s_->types_by_name) s_->scan_types();
+  auto it = s_->types_by_runtime_address.find(address);
+  if (it == s_->types_by_runtime_address.end()) return fail("no Go type with runtime type at this address");
+  llvm::DWARFDie die = s_->ctx->getDIEForOffset(it->second);
+  if (!die.isValid()) return fail("runtime type index points at an invalid DIE");
+  return s_->builder.resolve(die);
+}
+
 void DebugInfo::State::scan_types() {
   types_by_name.emplace();
   auto visit = [&](auto&& self, const llvm::DWARFDie& scope, Language lang) -> void {
@@ -357,6 +367,11 @@ void DebugInfo::State::scan_types() {
             llvm::DWARFTypePrinter(os).appendQualifiedName(c);
           }
           if (!name.empty()) types_by_name->try_emplace(std::move(name), c.getOffset());
+          if (auto rt = c.find(static_cast<llvm::dwarf::Attribute>(kDwAtGoRuntimeType)))
+            // Go writes it as DW_FORM_addr; accept a constant form too.
+            if (auto addr = rt->getAsAddress() ? rt->getAsAddress() : rt->getAsUnsignedConstant();
+                addr && *addr != 0)
+              types_by_runtime_address.try_emplace(*addr, c.getOffset());
           break;
         }
         default:

@@ -61,6 +61,11 @@ class DebugInfo {
   // first call indexes the top-level type DIEs of every unit (cached).
   Result<TypeId> type_named(std::string_view name);
 
+  // The Go type whose runtime._type lives at `address` (DW_AT_go_runtime_type,
+  // a link-time address): how an interface value's dynamic type is named.
+  // Indexed by the same scan as type_named.
+  Result<TypeId> type_by_runtime_address(uint64_t address);
+
   // Types referenced by the Functions and types returned so far.
   const TypeTable& types() const;
 

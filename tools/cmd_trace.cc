@@ -14,6 +14,7 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/launched_command.h"
+#include "tools/load_bias.h"
 #include "tools/trace_output.h"
 
 namespace po = boost::program_options;
@@ -53,6 +54,11 @@ struct TraceArgs {
   double duration = 0;
   uint64_t max_events = 0;
   std::string debug_file;
+  uint32_t string_max = 256;
+  uint32_t max_elems = 64;
+  int depth = 3;
+  uint32_t record_budget = 16000;
+  std::string bytes = "string";
 };
 
 }  // namespace
@@ -76,7 +82,12 @@ int run_trace(const std::vector<std::string>& all_args) {
       "output,o", po::value(&a.output), "write records to FILE instead of stdout")(
       "duration", po::value(&a.duration), "stop after SECONDS")(
       "max-events", po::value(&a.max_events), "stop after N records")(
-      "debug-file", po::value(&a.debug_file), "read DWARF from this file (for stripped binaries)");
+      "debug-file", po::value(&a.debug_file), "read DWARF from this file (for stripped binaries)")(
+      "string-max", po::value(&a.string_max), "bytes of a string to capture (default 256)")(
+      "max-elems", po::value(&a.max_elems), "elements of a slice or array to capture (default 64)")(
+      "depth", po::value(&a.depth), "pointers to follow (default 3)")(
+      "record-max", po::value(&a.record_budget), "bytes of followed data per call (default 16000)")(
+      "bytes", po::value(&a.bytes), "[]byte as: string | hex");
   std::vector<std::string> positional;
   po::variables_map vm;
   auto parsed = parse_args(args, opts, positional, vm);
@@ -88,6 +99,11 @@ int run_trace(const std::vector<std::string>& all_args) {
   int targets = (a.pid != 0) + !a.binary.empty() + !a.command.empty();
   if (targets != 1)
     return print_error("trace: give exactly one target: --pid PID, --binary PATH or -- COMMAND");
+  if (a.bytes != "string" && a.bytes != "hex")
+    return print_error("trace: --bytes must be string or hex, not '" + a.bytes + "'");
+  if (a.depth < 0 || a.depth > 16) return print_error("trace: --depth must be between 0 and 16");
+  if (a.string_max > 4096 || a.max_elems > 1024 || a.record_budget > 16000)
+    return print_error("trace: limits are --string-max <= 4096, --max-elems <= 1024, --record-max <= 16000");
   if (a.format != "table" && a.format != "json" && a.format != "csv")
     return print_error("trace: --format must be table, json or csv, not '" + a.format + "'");
 
@@ -116,7 +132,9 @@ int run_trace(const std::vector<std::string>& all_args) {
   if (!binary) return print_error(binary.error().message);
   std::vector<ProbePlan> plans;
   for (const ProbeSpec& s : specs) {
-    auto plan = plan_probe(*binary, s, static_cast<uint32_t>(plans.size()));
+    PlanLimits limits{.capture = {.string_max = a.string_max, .max_elems = a.max_elems,
+                                  .depth = a.depth, .record_budget = a.record_budget}};
+    auto plan = plan_probe(*binary, s, static_cast<uint32_t>(plans.size()), limits);
     if (!plan) return print_error(plan.error().message);
     plans.push_back(std::move(*plan));
   }
@@ -131,7 +149,24 @@ int run_trace(const std::vector<std::string>& all_args) {
   auto writer = make_writer(a.format, out, plans, realtime_offset_ns());
   if (!writer) return print_error(writer.error().message);
 
-  RecordDecoder decoder(plans, binary->types());
+  LoadBias bias(binary->elf(), path);
+  std::optional<uint64_t> types_base;
+  for (const ElfFile* f : {&binary->elf()})
+    if (const Symbol* s = f->symbol("runtime.types")) types_base = s->addr;
+  DecodeContext context{
+      .types = &binary->types(),
+      // DW_AT_go_runtime_type holds the _type's offset from runtime.types.
+      .dynamic_type = [&](uint32_t pid, uint64_t address) -> std::optional<TypeId> {
+        if (!types_base) return std::nullopt;
+        auto t = binary->debug().type_by_runtime_address(address - bias.of(pid) - *types_base);
+        return t ? std::optional<TypeId>(*t) : std::nullopt;
+      },
+      .symbolize = [&](uint32_t pid, uint64_t address) -> std::string {
+        const Symbol* s = binary->elf().function_containing(address - bias.of(pid));
+        return s ? s->name : "";
+      },
+      .bytes_as_hex = a.bytes == "hex"};
+  RecordDecoder decoder(plans, context);
   uint64_t records = 0, decode_errors = 0;
   bool limit_reached = false;
   auto on_record = [&](std::span<const std::byte> bytes) {

@@ -1,5 +1,6 @@
 #include "backends/bpf/probe_codegen.h"
 
+#include <algorithm>
 #include <cstddef>
 
 #include "backends/bpf/assembler.h"
@@ -173,6 +174,57 @@ class Emitter {
     return {};
   }
 
+  // R9 holds the address being followed; R2 the byte count, clamped so the
+  // verifier can bound the read.
+  Status deref(const std::vector<DerefOp>& ops) {
+    for (const DerefOp& op : ops) {
+      if (op.dest + op.max_bytes > plan_.record_size || op.dest > 0x7fff || op.addr_offset > 0x7fff ||
+          op.status > 0x7fff || op.len_offset > 0x7fff || op.guard_len_offset > 0x7fff)
+        return fail("deref op outside the record");
+      Label keep = a_.new_label(), sized = a_.new_label(), done = a_.new_label();
+      a_.st(Size::B, r8, static_cast<int16_t>(op.status), 0);
+      a_.ldx(Size::DW, r9, r8, static_cast<int16_t>(op.addr_offset));
+      if (op.guard_len_offset >= 0) {
+        a_.ldx(Size::DW, r1, r8, static_cast<int16_t>(op.guard_len_offset));
+        a_.jmp(JmpOp::Jsgt, r1, static_cast<int32_t>(op.guard_index), keep);
+        a_.mov64(r9, 0);
+      }
+      a_.bind(keep);
+      if (op.addr_add != 0) {
+        Label nil = a_.new_label();
+        a_.jmp(JmpOp::Jeq, r9, 0, nil);
+        a_.add64(r9, op.addr_add);
+        a_.bind(nil);
+      }
+      if (op.len_offset >= 0) {
+        Label nonneg = a_.new_label();
+        uint32_t max_count = op.max_bytes / std::max<uint32_t>(op.elem_size, 1);
+        a_.ldx(Size::DW, r2, r8, static_cast<int16_t>(op.len_offset));
+        a_.jmp(JmpOp::Jsge, r2, 0, nonneg);
+        a_.mov64(r2, 0);
+        a_.bind(nonneg);
+        a_.jmp(JmpOp::Jle, r2, static_cast<int32_t>(max_count), sized);
+        a_.mov64(r2, static_cast<int32_t>(max_count));
+        a_.bind(sized);
+        if (op.elem_size > 1) a_.alu64(AluOp::Mul, r2, static_cast<int32_t>(op.elem_size));
+      } else {
+        a_.mov64(r2, static_cast<int32_t>(op.max_bytes));
+        a_.bind(sized);
+      }
+      a_.mov64(r1, r8);
+      a_.add64(r1, static_cast<int32_t>(op.dest));
+      a_.mov64(r3, r9);
+      // A nil (or guarded-out) address fails and zeroes the destination,
+      // which is what the ops following from it must see.
+      a_.call(Helper::ProbeReadUser);
+      a_.jmp(JmpOp::Jeq, r0, 0, done);
+      a_.jmp(JmpOp::Jeq, r9, 0, done);
+      a_.st(Size::B, r8, static_cast<int16_t>(op.status), 1);
+      a_.bind(done);
+    }
+    return {};
+  }
+
   void reserve_record(Label done) {
     Label ok = a_.new_label();
     a_.ld_map_fd(r1, maps_.ring);
@@ -230,6 +282,7 @@ Result<std::vector<bpf_insn>> emit_entry_program(const ProbePlan& plan, const Pr
   }
   e.header();
   if (auto s = e.capture(plan.entry_ops); !s) return std::unexpected(s.error());
+  if (auto s = e.deref(plan.entry_derefs); !s) return std::unexpected(s.error());
   if (plan.needs_return()) {
     // A second hit at the same depth (Go's prologue re-runs the function after
     // morestack) overwrites the first: one record per call.
@@ -283,6 +336,7 @@ Result<std::vector<bpf_insn>> emit_return_program(const ProbePlan& plan, const P
   a.alu64(AluOp::Sub, r0, r1);
   a.stx(Size::DW, r8, kLatencyOff, r0);
   if (auto s = e.capture(plan.return_ops); !s) return std::unexpected(s.error());
+  if (auto s = e.deref(plan.return_derefs); !s) return std::unexpected(s.error());
   e.submit_record();
   a.ld_map_fd(r1, maps.inflight);
   e.key_ptr(r2);

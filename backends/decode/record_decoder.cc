@@ -20,6 +20,8 @@ Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) cons
       .probe = &plan, .pid = h.pid, .tid = h.tid, .goid = h.goid, .entry_monotonic_ns = h.entry_ns};
   if ((h.flags & 1) && plan.want_latency) out.latency_ns = h.latency_ns;
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size());
+  DecodeContext ctx = context_;
+  ctx.pid = h.pid;
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const PlannedValue& v = plan.values[i];
     llvm::json::Value value = nullptr;
@@ -28,7 +30,7 @@ Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) cons
     else if (i < 64 && (h.missing >> i) & 1)
       value = unreadable_marker();
     else
-      value = decode_value(types_, v.type, bytes.subspan(v.record_offset, v.size));
+      value = decode_node(ctx, v.node, bytes);
     (v.is_result ? out.ret : out.args)[v.key] = std::move(value);
   }
   return out;

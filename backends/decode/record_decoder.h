@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "backends/decode/node_decoder.h"
 #include "core/plan/plan.h"
 #include "core/result.h"
 #include "core/types.h"
@@ -28,14 +29,16 @@ struct CallRecord {
 
 class RecordDecoder {
  public:
-  RecordDecoder(const std::vector<ProbePlan>& plans, const TypeTable& types)
-      : plans_(plans), types_(types) {}
+  // `context.types` and the callbacks are used for every record; its pid is
+  // set per record.
+  RecordDecoder(const std::vector<ProbePlan>& plans, DecodeContext context)
+      : plans_(plans), context_(std::move(context)) {}
 
   Result<CallRecord> decode(std::span<const std::byte> record) const;
 
  private:
   const std::vector<ProbePlan>& plans_;
-  const TypeTable& types_;
+  DecodeContext context_;
 };
 
 }  // namespace dynprobe

@@ -1,6 +1,7 @@
 #include "core/plan/planner.h"
 
 #include <algorithm>
+#include <deque>
 
 #include "abi/registry.h"
 #include "core/code_sites.h"
@@ -102,7 +103,234 @@ Result<std::vector<Selected>> select_values(const Function& fn, const ProbeSpec&
   return out;
 }
 
+// Plans what is followed from captured values, breadth first: every value's
+// first-level strings, slices and pointees get room before anything deeper,
+// so one deep argument cannot starve its siblings of the record budget.
+class Follower {
+ public:
+  Follower(const TypeTable& types, const CaptureLimits& limits, uint32_t& next, uint32_t budget_end,
+           std::vector<DerefOp>& ops)
+      : types_(types), limits_(limits), next_(next), end_(budget_end), ops_(ops) {}
+
+  // `n` must already sit where it will stay (its address is queued).
+  void add_root(ValueNode& n) { shape(n, 0, -1, 0); }
+
+  void run() {
+    while (!queue_.empty()) {
+      Pending p = queue_.front();
+      queue_.pop_front();
+      follow(p);
+    }
+  }
+
+ private:
+  struct Pending {
+    ValueNode* node;
+    int32_t guard_len;
+    uint32_t guard_index;
+  };
+
+  // Lays out the value's own image (struct fields, array elements) and
+  // queues every reference in it.
+  void shape(ValueNode& n, int depth, int32_t guard_len, uint32_t guard_index) {
+    const Type& t = types_.get(n.type);
+    n.depth = depth;
+    switch (t.kind) {
+      case TypeKind::String:
+      case TypeKind::Slice:
+      case TypeKind::Map:
+      case TypeKind::Chan:
+      case TypeKind::Func:
+      case TypeKind::Interface:
+        queue_.push_back({&n, guard_len, guard_index});
+        break;
+      case TypeKind::Pointer:
+        if (t.elem == kNoType || types_.get(t.elem).size == 0) break;  // unsafe.Pointer, *struct{}
+        if (depth >= limits_.depth) {
+          n.follow = ValueNode::Follow::CutDepth;
+          break;
+        }
+        queue_.push_back({&n, guard_len, guard_index});
+        break;
+      case TypeKind::Struct: {
+        n.children.resize(t.fields.size());
+        for (size_t i = 0; i < t.fields.size(); ++i) {
+          n.children[i].type = t.fields[i].type;
+          n.children[i].offset = n.offset + static_cast<uint32_t>(t.fields[i].offset);
+        }
+        for (ValueNode& c : n.children) shape(c, depth, guard_len, guard_index);
+        break;
+      }
+      case TypeKind::Array: {
+        uint64_t esz = types_.get(t.elem).size;
+        if (esz == 0) break;
+        uint64_t count = std::min<uint64_t>(t.count, limits_.max_elems);
+        n.children.resize(count);
+        for (uint64_t i = 0; i < count; ++i) {
+          n.children[i].type = t.elem;
+          n.children[i].offset = n.offset + static_cast<uint32_t>(i * esz);
+        }
+        for (ValueNode& c : n.children) shape(c, depth, guard_len, guard_index);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  void follow(const Pending& p) {
+    ValueNode& n = *p.node;
+    const Type& t = types_.get(n.type);
+    DerefOp guard{.guard_len_offset = p.guard_len, .guard_index = p.guard_index};
+    switch (t.kind) {
+      case TypeKind::String:
+        follow_counted(n, ValueNode::Follow::String, 1, limits_.string_max, guard);
+        break;
+      case TypeKind::Slice: {
+        uint32_t esz = static_cast<uint32_t>(types_.get(t.elem).size);
+        if (esz == 0) break;
+        uint32_t room = end_ > next_ + 16 ? (end_ - next_ - 16) / esz : 0;
+        uint32_t count = std::min(limits_.max_elems, room);
+        if (!follow_counted(n, ValueNode::Follow::Slice, esz, count * esz, guard)) break;
+        n.children.resize(count);
+        for (uint32_t i = 0; i < count; ++i) {
+          n.children[i].type = t.elem;
+          n.children[i].offset = n.payload + i * esz;
+        }
+        // Elements past the slice's length hold stale bytes: never follow them.
+        for (uint32_t i = 0; i < count; ++i)
+          shape(n.children[i], n.depth, static_cast<int32_t>(n.offset + 8), i);
+        break;
+      }
+      case TypeKind::Pointer: {
+        uint32_t size = static_cast<uint32_t>(types_.get(t.elem).size);
+        if (!follow_fixed(n, ValueNode::Follow::Pointer, n.offset, 0, size, guard)) break;
+        n.children.resize(1);
+        n.children[0].type = t.elem;
+        n.children[0].offset = n.payload;
+        shape(n.children[0], n.depth + 1, -1, 0);
+        break;
+      }
+      case TypeKind::Map:
+        follow_fixed(n, ValueNode::Follow::Map, n.offset, 0, 8, guard);
+        break;
+      case TypeKind::Chan:
+        follow_fixed(n, ValueNode::Follow::Chan, n.offset, 0, 16, guard);
+        break;
+      case TypeKind::Func:
+        follow_fixed(n, ValueNode::Follow::Func, n.offset, 0, 8, guard);
+        break;
+      case TypeKind::Interface:
+        follow_interface(n, t.empty_interface, guard);
+        break;
+      default:
+        break;
+    }
+  }
+
+  std::optional<uint32_t> alloc(uint32_t bytes, uint32_t align = 8) {
+    uint32_t at = (next_ + align - 1) & ~(align - 1);
+    if (at + bytes > end_) return std::nullopt;
+    next_ = at + bytes;
+    return at;
+  }
+
+  bool reserve(ValueNode& n, ValueNode::Follow kind, uint32_t bytes) {
+    auto status = bytes ? alloc(1, 1) : std::nullopt;
+    auto payload = status ? alloc(bytes) : std::nullopt;
+    if (!payload) {
+      n.follow = ValueNode::Follow::CutBudget;
+      return false;
+    }
+    n.follow = kind;
+    n.status = *status;
+    n.payload = *payload;
+    n.payload_max = bytes;
+    return true;
+  }
+
+  bool follow_fixed(ValueNode& n, ValueNode::Follow kind, uint32_t addr_at, int32_t add, uint32_t bytes,
+                    const DerefOp& guard) {
+    if (!reserve(n, kind, bytes)) return false;
+    DerefOp op = guard;
+    op.addr_offset = addr_at;
+    op.addr_add = add;
+    op.max_bytes = bytes;
+    op.dest = n.payload;
+    op.status = n.status;
+    ops_.push_back(op);
+    return true;
+  }
+
+  // A (ptr, len) header: read len * elem_size bytes, at most `max`.
+  bool follow_counted(ValueNode& n, ValueNode::Follow kind, uint32_t elem_size, uint32_t max,
+                      const DerefOp& guard) {
+    if (!reserve(n, kind, max)) return false;
+    DerefOp op = guard;
+    op.addr_offset = n.offset;
+    op.len_offset = static_cast<int32_t>(n.offset + 8);
+    op.elem_size = elem_size;
+    op.max_bytes = max;
+    op.dest = n.payload;
+    op.status = n.status;
+    ops_.push_back(op);
+    return true;
+  }
+
+  // The dynamic type is only known when the record is decoded, so the data
+  // is read as a chunk, and every (ptr, len) pair that could be a string in
+  // it is followed too: reading a non-pointer this way is harmless
+  // (bpf_probe_read_user fails quietly) and the decoder only uses the pairs
+  // the dynamic type says are strings.
+  void follow_interface(ValueNode& n, bool empty, const DerefOp& guard) {
+    uint32_t chunk = limits_.interface_chunk;
+    if (empty) {
+      n.dyn_type = n.offset;  // eface: the first word is the *_type itself
+    } else {
+      auto st = alloc(1, 1);
+      auto dyn = st ? alloc(8) : std::nullopt;
+      if (!dyn) {
+        n.follow = ValueNode::Follow::CutBudget;
+        return;
+      }
+      n.dyn_type = *dyn;
+      DerefOp op = guard;
+      op.addr_offset = n.offset;  // iface: the itab, whose _type field is at +8
+      op.addr_add = 8;
+      op.max_bytes = 8;
+      op.dest = *dyn;
+      op.status = *st;
+      ops_.push_back(op);
+    }
+    if (!follow_fixed(n, ValueNode::Follow::Interface, n.offset + 8, 0, chunk, guard)) return;
+    uint32_t max = std::min<uint32_t>(limits_.string_max, 128);
+    for (uint32_t k = 0; k + 16 <= chunk; k += 8) {
+      auto st = alloc(1, 1);
+      auto dest = st ? alloc(max) : std::nullopt;
+      if (!dest) break;
+      ops_.push_back(DerefOp{.addr_offset = n.payload + k, .len_offset = static_cast<int32_t>(n.payload + k + 8),
+                             .elem_size = 1, .max_bytes = max, .dest = *dest, .status = *st});
+      n.chunk_strings.push_back({.chunk_offset = k, .dest = *dest, .max_bytes = max, .status = *st});
+    }
+  }
+
+  const TypeTable& types_;
+  const CaptureLimits& limits_;
+  uint32_t& next_;
+  uint32_t end_;
+  std::vector<DerefOp>& ops_;
+  std::deque<Pending> queue_;
+};
+
 }  // namespace
+
+void plan_follows(const TypeTable& types, const std::vector<ValueNode*>& roots,
+                  const CaptureLimits& limits, uint32_t& next, uint32_t budget_end,
+                  std::vector<DerefOp>& ops) {
+  Follower f(types, limits, next, budget_end, ops);
+  for (ValueNode* n : roots) f.add_root(*n);
+  f.run();
+}
 
 std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_size,
                                        uint32_t record_offset, uint32_t value_index,
@@ -196,31 +424,47 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
   if (!entry_off) return fail(fn->name + ": entry address is not in a loadable segment");
   plan.entry = {fn->low_pc, *entry_off};
 
+  // Layout: header | argument images | what arguments lead to | result
+  // images | what results lead to. The entry part is kept in flight.
+  std::stable_sort(selected->begin(), selected->end(),
+                   [](const Selected& a, const Selected& b) { return !a.is_result && b.is_result; });
+  constexpr uint32_t kMaxRecord = 32000;  // BPF load/store offsets are 16-bit signed
+  uint32_t budget = std::min(limits.capture.record_budget, kMaxRecord / 2);
   uint32_t offset = sizeof(RecordHeader);
-  // Arguments first (they are copied at entry and kept in flight), then results.
-  std::stable_sort(selected->begin(), selected->end(), [](const Selected& a, const Selected& b) {
-    return !a.is_result && b.is_result;
-  });
-  for (const Selected& s : *selected) {
-    const Type& t = binary.types().get(s.var->type);
-    uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(t.size, limits.max_value_bytes));
-    const ValueLocation& loc = s.is_result ? (*results)[s.index] : (*params)[s.index];
-    uint32_t index = static_cast<uint32_t>(plan.values.size());
-    PlannedValue v{.key = s.key,
-                   .is_result = s.is_result,
-                   .type = s.var->type,
-                   .size = size,
-                   .record_offset = offset,
-                   .location = to_string(loc.location)};
-    auto ops = capture_ops_for(loc.location, size, offset, index, v);
-    if (!v.available) ops.clear();
-    auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;
-    dest.insert(dest.end(), ops.begin(), ops.end());
-    plan.values.push_back(std::move(v));
-    offset += align8(size);
-    if (!s.is_result) plan.entry_size = offset;
-  }
-  if (plan.entry_size == 0) plan.entry_size = sizeof(RecordHeader);
+  auto lay_out = [&](bool for_results) -> Status {
+    size_t first = plan.values.size();
+    for (const Selected& s : *selected) {
+      if (s.is_result != for_results) continue;
+      const Type& t = binary.types().get(s.var->type);
+      uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(t.size, limits.max_value_bytes));
+      const ValueLocation& loc = s.is_result ? (*results)[s.index] : (*params)[s.index];
+      uint32_t index = static_cast<uint32_t>(plan.values.size());
+      PlannedValue v{.key = s.key, .is_result = s.is_result, .type = s.var->type, .size = size,
+                     .record_offset = offset, .location = to_string(loc.location)};
+      auto ops = capture_ops_for(loc.location, size, offset, index, v);
+      if (!v.available) ops.clear();
+      auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;
+      dest.insert(dest.end(), ops.begin(), ops.end());
+      plan.values.push_back(std::move(v));
+      offset += align8(size);
+    }
+    if (offset > kMaxRecord) return fail(plan.function + ": the values are too large to capture");
+    uint32_t end = std::min(offset + budget, kMaxRecord);
+    std::vector<ValueNode*> roots;
+    for (size_t i = first; i < plan.values.size(); ++i) {
+      PlannedValue& v = plan.values[i];
+      v.node.type = v.type;
+      v.node.offset = v.record_offset;
+      if (v.available) roots.push_back(&v.node);
+    }
+    plan_follows(binary.types(), roots, limits.capture, offset, end,
+                 for_results ? plan.return_derefs : plan.entry_derefs);
+    offset = align8(offset);
+    return {};
+  };
+  if (auto st = lay_out(false); !st) return std::unexpected(st.error());
+  plan.entry_size = offset;
+  if (auto st = lay_out(true); !st) return std::unexpected(st.error());
   plan.record_size = offset;
 
   if (plan.needs_return()) {

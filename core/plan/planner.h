@@ -14,6 +14,7 @@ namespace dynprobe {
 
 struct PlanLimits {
   uint32_t max_value_bytes = 1024;  // a larger value is cut and marked
+  CaptureLimits capture;
 };
 
 // Errors: unknown/ambiguous function, unknown expression (listing what exists),
@@ -26,5 +27,13 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
 std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_size,
                                        uint32_t record_offset, uint32_t value_index,
                                        PlannedValue& value);
+
+// Plans what to follow from the values whose nodes are `roots` (type and
+// offset set, nodes at their final address): appends deref ops to `ops`,
+// allocates payload from `next` (advanced) up to `budget_end`, breadth
+// first, and fills in each node tree for the decoder. Exposed for tests.
+void plan_follows(const TypeTable& types, const std::vector<ValueNode*>& roots,
+                  const CaptureLimits& limits, uint32_t& next, uint32_t budget_end,
+                  std::vector<DerefOp>& ops);
 
 }  // namespace dynprobe

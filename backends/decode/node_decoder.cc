@@ -1,0 +1,238 @@
+#include "backends/decode/node_decoder.h"
+
+#include <cinttypes>
+#include <cstring>
+
+#include <llvm/Support/ConvertUTF.h>
+
+#include "backends/decode/value_decoder.h"
+
+namespace dynprobe {
+
+namespace {
+
+uint64_t word(std::span<const uint8_t> rec, uint32_t offset) {
+  uint64_t v = 0;
+  if (offset + 8 <= rec.size()) memcpy(&v, rec.data() + offset, 8);
+  return v;
+}
+
+llvm::json::Value cut_len(int64_t len, llvm::json::Value part) {
+  return llvm::json::Object{{"$cut", llvm::json::Object{{"len", len}, {"value", std::move(part)}}}};
+}
+
+llvm::json::Value cut_depth(int depth) {
+  return llvm::json::Object{{"$cut", llvm::json::Object{{"depth", depth}}}};
+}
+
+std::string hex_address(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+class NodeDecoder {
+ public:
+  NodeDecoder(const DecodeContext& ctx, std::span<const uint8_t> rec) : ctx_(ctx), rec_(rec) {}
+
+  llvm::json::Value node(const ValueNode& n) {
+    // A copy: decoding an interface below may add types and move the table.
+    Type t = ctx_.types->get(n.type);
+    auto image = rec_.subspan(std::min<size_t>(n.offset, rec_.size()));
+    if (image.size() < t.size) return llvm::json::Object{{"$truncated", static_cast<int64_t>(image.size())}};
+    image = image.first(t.size);
+    bool failed = n.status < rec_.size() && rec_[n.status] != 0;
+    switch (n.follow) {
+      case ValueNode::Follow::String: {
+        if (failed) return unreadable_marker();
+        int64_t len = static_cast<int64_t>(word(rec_, n.offset + 8));
+        return text(rec_.subspan(n.payload, clamp(len, n.payload_max)), len, n.payload_max);
+      }
+      case ValueNode::Follow::Slice: {
+        if (word(rec_, n.offset) == 0) return nullptr;
+        if (failed) return unreadable_marker();
+        int64_t len = static_cast<int64_t>(word(rec_, n.offset + 8));
+        uint64_t esz = ctx_.types->get(t.elem).size;
+        size_t fits = n.payload_max / std::max<uint64_t>(esz, 1);
+        size_t have = std::min<size_t>({static_cast<size_t>(std::max<int64_t>(len, 0)), fits, n.children.size()});
+        if (is_byte(t.elem)) return text(rec_.subspan(n.payload, have), len, n.payload_max);
+        llvm::json::Array items;
+        for (size_t i = 0; i < have; ++i) items.push_back(node(n.children[i]));
+        if (static_cast<uint64_t>(len) > have) return cut_len(len, std::move(items));
+        return items;
+      }
+      case ValueNode::Follow::Pointer:
+        if (word(rec_, n.offset) == 0) return nullptr;
+        if (failed) return unreadable_marker();
+        return n.children.empty() ? llvm::json::Value(nullptr) : node(n.children[0]);
+      case ValueNode::Follow::CutDepth:
+        if (word(rec_, n.offset) == 0) return nullptr;
+        return cut_depth(n.depth);
+      case ValueNode::Follow::CutBudget:
+        if (word(rec_, n.offset) == 0) return nullptr;
+        return llvm::json::Object{{"$cut", llvm::json::Object{{"budget", true}}}};
+      case ValueNode::Follow::Map:
+        if (word(rec_, n.offset) == 0) return nullptr;
+        if (failed) return unreadable_marker();
+        return llvm::json::Object{{"$map", llvm::json::Object{{"len", static_cast<int64_t>(word(rec_, n.payload))}}}};
+      case ValueNode::Follow::Chan:
+        if (word(rec_, n.offset) == 0) return nullptr;
+        if (failed) return unreadable_marker();
+        return llvm::json::Object{{"$chan", llvm::json::Object{{"len", static_cast<int64_t>(word(rec_, n.payload))},
+                                                               {"cap", static_cast<int64_t>(word(rec_, n.payload + 8))}}}};
+      case ValueNode::Follow::Func: {
+        if (word(rec_, n.offset) == 0) return nullptr;
+        if (failed) return unreadable_marker();
+        uint64_t code = word(rec_, n.payload);
+        std::string name = ctx_.symbolize ? ctx_.symbolize(ctx_.pid, code) : "";
+        return name.empty() ? hex_address(code) : name;
+      }
+      case ValueNode::Follow::Interface:
+        return interface(n);
+      case ValueNode::Follow::None:
+        break;
+    }
+    if (t.kind == TypeKind::Struct && !n.children.empty()) {
+      llvm::json::Object out;
+      for (size_t i = 0; i < t.fields.size() && i < n.children.size(); ++i)
+        out[t.fields[i].name] = node(n.children[i]);
+      return out;
+    }
+    if (t.kind == TypeKind::Array && !n.children.empty()) {
+      if (is_byte(t.elem)) return text(image, static_cast<int64_t>(t.count), t.count);
+      llvm::json::Array out;
+      for (const ValueNode& c : n.children) out.push_back(node(c));
+      return out;
+    }
+    return decode_value(*ctx_.types, n.type, image);
+  }
+
+ private:
+  static size_t clamp(int64_t len, uint32_t max) {
+    return len <= 0 ? 0 : std::min<size_t>(static_cast<size_t>(len), max);
+  }
+
+  bool is_byte(TypeId id) const {
+    const Type& e = ctx_.types->get(id);
+    return e.kind == TypeKind::Uint && e.size == 1 && (e.name == "uint8" || e.name == "byte");
+  }
+
+  llvm::json::Value text(std::span<const uint8_t> bytes, int64_t len, uint64_t max) {
+    llvm::json::Value v = nullptr;
+    if (ctx_.bytes_as_hex) {
+      std::string h = "hex:";
+      for (uint8_t b : bytes) {
+        char buf[3];
+        snprintf(buf, sizeof buf, "%02x", b);
+        h += buf;
+      }
+      v = h;
+    } else {
+      v = escape_go_string(bytes);
+    }
+    if (len > 0 && static_cast<uint64_t>(len) > max) return cut_len(len, std::move(v));
+    return v;
+  }
+
+  // Decodes a value of type `id` held in an interface's data chunk; strings
+  // in it come from the chunk's followed pairs, deeper references are cut.
+  llvm::json::Value chunk_value(const ValueNode& n, TypeId id, std::span<const uint8_t> chunk,
+                                uint32_t at, int depth) {
+    Type t = ctx_.types->get(id);
+    if (at + t.size > chunk.size()) return llvm::json::Object{{"$cut", llvm::json::Object{{"len", static_cast<int64_t>(t.size)}}}};
+    switch (t.kind) {
+      case TypeKind::String: {
+        int64_t len = static_cast<int64_t>(word(chunk, at + 8));
+        for (const auto& cs : n.chunk_strings)
+          if (cs.chunk_offset == at) {
+            if (word(chunk, at) != 0 && rec_[cs.status]) return unreadable_marker();
+            return text(rec_.subspan(cs.dest, clamp(len, cs.max_bytes)), len, cs.max_bytes);
+          }
+        return cut_depth(depth + 1);
+      }
+      case TypeKind::Struct: {
+        llvm::json::Object out;
+        for (const Field& f : t.fields)
+          out[f.name] = chunk_value(n, f.type, chunk, at + static_cast<uint32_t>(f.offset), depth);
+        return out;
+      }
+      case TypeKind::Array: {
+        llvm::json::Array out;
+        uint64_t esz = ctx_.types->get(t.elem).size;
+        for (uint64_t i = 0; i < t.count && esz > 0; ++i)
+          out.push_back(chunk_value(n, t.elem, chunk, at + static_cast<uint32_t>(i * esz), depth));
+        return out;
+      }
+      case TypeKind::Pointer:
+      case TypeKind::Slice:
+      case TypeKind::Interface:
+      case TypeKind::Map:
+      case TypeKind::Chan:
+        return word(chunk, at) == 0 ? llvm::json::Value(nullptr) : cut_depth(depth + 1);
+      case TypeKind::Func:
+        return word(chunk, at) == 0 ? llvm::json::Value(nullptr) : cut_depth(depth + 1);
+      default:
+        return decode_value(*ctx_.types, id, chunk.subspan(at, t.size));
+    }
+  }
+
+  llvm::json::Value interface(const ValueNode& n) {
+    if (word(rec_, n.offset) == 0) return nullptr;
+    uint64_t rtype = word(rec_, n.dyn_type);
+    std::optional<TypeId> dyn = ctx_.dynamic_type ? ctx_.dynamic_type(ctx_.pid, rtype) : std::nullopt;
+    if (!dyn)
+      return llvm::json::Object{{"type", hex_address(rtype)}, {"value", llvm::json::Object{{"$unavailable", "dynamic type not in DWARF"}}}};
+    Type t = ctx_.types->get(*dyn);
+    std::string name = t.name;
+    uint64_t data = word(rec_, n.offset + 8);
+    auto chunk = rec_.subspan(n.payload, n.payload_max);
+    bool failed = rec_[n.status] != 0;
+    llvm::json::Value value = nullptr;
+    switch (t.kind) {
+      case TypeKind::Pointer:
+        // Pointer-shaped dynamic types are stored in the data word itself:
+        // the chunk is their pointee.
+        if (data == 0) break;
+        value = failed ? unreadable_marker() : chunk_value(n, t.elem, chunk, 0, n.depth + 1);
+        break;
+      case TypeKind::Map:
+      case TypeKind::Chan:
+      case TypeKind::Func:
+        value = data == 0 ? llvm::json::Value(nullptr) : cut_depth(n.depth + 1);
+        break;
+      default:
+        value = failed ? unreadable_marker() : chunk_value(n, *dyn, chunk, 0, n.depth);
+    }
+    return llvm::json::Object{{"type", name}, {"value", std::move(value)}};
+  }
+
+  const DecodeContext& ctx_;
+  std::span<const uint8_t> rec_;
+};
+
+}  // namespace
+
+std::string escape_go_string(std::span<const uint8_t> bytes) {
+  std::string out;
+  size_t i = 0;
+  while (i < bytes.size()) {
+    unsigned n = llvm::getNumBytesForUTF8(bytes[i]);
+    if (i + n <= bytes.size() && llvm::isLegalUTF8Sequence(bytes.data() + i, bytes.data() + i + n)) {
+      out.append(reinterpret_cast<const char*>(bytes.data() + i), n);
+      i += n;
+      continue;
+    }
+    char buf[8];
+    snprintf(buf, sizeof buf, "\\x%02x", bytes[i]);
+    out += buf;
+    ++i;
+  }
+  return out;
+}
+
+llvm::json::Value decode_node(const DecodeContext& ctx, const ValueNode& node,
+                              std::span<const uint8_t> record) {
+  return NodeDecoder(ctx, record).node(node);
+}
+
+}  // namespace dynprobe

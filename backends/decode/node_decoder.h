@@ -1,0 +1,35 @@
+// Decodes a captured value by the plan's ValueNode tree: the value's image,
+// and the strings, elements, pointees and interface data followed from it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include <llvm/Support/JSON.h>
+
+#include "core/plan/plan.h"
+#include "core/types.h"
+
+namespace dynprobe {
+
+struct DecodeContext {
+  const TypeTable* types = nullptr;
+  // Runtime address of a runtime._type -> its Go type (may add to `types`).
+  std::function<std::optional<TypeId>(uint32_t pid, uint64_t address)> dynamic_type;
+  // Runtime code address -> function name, "" if unknown.
+  std::function<std::string(uint32_t pid, uint64_t address)> symbolize;
+  bool bytes_as_hex = false;
+  uint32_t pid = 0;
+};
+
+llvm::json::Value decode_node(const DecodeContext& ctx, const ValueNode& node,
+                              std::span<const uint8_t> record);
+
+// Go string bytes as a JSON string: valid UTF-8 kept, every other byte as
+// the four characters \xNN (what docs/probe-language.md promises).
+std::string escape_go_string(std::span<const uint8_t> bytes);
+
+}  // namespace dynprobe
