@@ -1,5 +1,6 @@
 #include "frontends/probe_spec.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace dynprobe {
@@ -29,18 +30,59 @@ Result<ProbeExpr> parse_expr(const std::string& probe, const std::string& text, 
   if (text == "@latency") return ProbeExpr{.kind = ProbeExpr::Kind::Latency, .text = text};
   if (text == "@goid") return ProbeExpr{.kind = ProbeExpr::Kind::Goid, .text = text};
   if (text[0] == '@') return error("unknown builtin '" + text + "' (known: @latency, @goid)");
-  if (text[0] == '$') {
-    std::string digits = text.substr(1);
-    if (digits.empty() || digits.size() > 3 ||
-        digits.find_first_not_of("0123456789") != std::string::npos)
-      return error("'" + text + "' is not a result reference ($0, $1, ...)");
-    return ProbeExpr{.kind = ProbeExpr::Kind::Result,
-                     .text = text,
-                     .index = static_cast<unsigned>(std::stoul(digits))};
+
+  ProbeExpr e{.text = text};
+  std::string_view rest = text;
+  for (auto [prefix, fn] : {std::pair{"len(", ProbeExpr::Fn::Len}, std::pair{"cap(", ProbeExpr::Fn::Cap}}) {
+    if (rest.starts_with(prefix)) {
+      if (!rest.ends_with(")")) return error("'" + text + "': missing ')'");
+      rest = rest.substr(4, rest.size() - 5);
+      e.fn = fn;
+      break;
+    }
   }
-  if (!is_identifier(text))
-    return error("'" + text + "' is not a parameter name, $N, @latency or @goid");
-  return ProbeExpr{.kind = ProbeExpr::Kind::Name, .text = text, .name = text};
+  // Leading '*'s dereference the whole path: *p, **pp.
+  size_t derefs = 0;
+  while (!rest.empty() && rest[0] == '*') {
+    ++derefs;
+    rest.remove_prefix(1);
+  }
+  size_t root_end = rest.find_first_of(".[");
+  std::string root(rest.substr(0, root_end));
+  rest = root_end == std::string_view::npos ? std::string_view{} : rest.substr(root_end);
+  if (!root.empty() && root[0] == '$') {
+    std::string digits = root.substr(1);
+    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos)
+      return error("'" + root + "' is not a result reference ($0, $1, ...)");
+    e.kind = ProbeExpr::Kind::Result;
+    e.index = static_cast<unsigned>(std::stoul(digits));
+  } else if (is_identifier(root)) {
+    e.kind = ProbeExpr::Kind::Name;
+    e.name = root;
+  } else {
+    return error("'" + text + "' is not a parameter name, $N, a path (a.b, *p, s[i]), len(x), cap(x), @latency or @goid");
+  }
+  while (!rest.empty()) {
+    if (rest[0] == '.') {
+      size_t end = rest.find_first_of(".[", 1);
+      std::string field(rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+      if (!is_identifier(field)) return error("'" + text + "': bad field name '" + field + "'");
+      e.path.push_back({.kind = PathStep::Kind::Field, .field = field});
+      rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+    } else if (rest[0] == '[') {
+      size_t close = rest.find(']');
+      std::string digits(rest.substr(1, close == std::string_view::npos ? 0 : close - 1));
+      if (close == std::string_view::npos || digits.empty() || digits.size() > 9 ||
+          digits.find_first_not_of("0123456789") != std::string::npos)
+        return error("'" + text + "': an index is a constant like [3]");
+      e.path.push_back({.kind = PathStep::Kind::Index, .index = std::stoull(digits)});
+      rest = rest.substr(close + 1);
+    } else {
+      return error("'" + text + "': unexpected '" + std::string(1, rest[0]) + "'");
+    }
+  }
+  for (size_t i = 0; i < derefs; ++i) e.path.push_back({.kind = PathStep::Kind::Deref});
+  return e;
 }
 
 }  // namespace
@@ -64,6 +106,8 @@ Result<ProbeSpec> parse_probe_spec(const std::string& input) {
   if (open == std::string::npos) return fail("probe '" + text + "': unbalanced parentheses");
   std::string function = trim(std::string_view(text).substr(0, open));
   if (function.empty()) return fail("probe '" + text + "': missing function name");
+  if (std::count(function.begin(), function.end(), '(') != std::count(function.begin(), function.end(), ')'))
+    return fail("probe '" + text + "': unbalanced parentheses");
   if (function.back() == '.' || function.back() == '*' || function.back() == '/')
     return ProbeSpec{.function = text};  // "(*T)" receiver, no argument list
 

@@ -4,6 +4,7 @@
 // `@goid`. Parsing knows nothing of the binary; the planner checks names.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,24 @@
 
 namespace dynprobe {
 
+// One step of a path below a parameter or result: `.field`, `[index]`, or
+// `*` (an explicit dereference; `.field` also looks through pointers, as Go does).
+struct PathStep {
+  enum class Kind { Field, Index, Deref };
+  Kind kind = Kind::Field;
+  std::string field;
+  uint64_t index = 0;
+};
+
 struct ProbeExpr {
   enum class Kind { Name, Result, Latency, Goid };
+  enum class Fn { None, Len, Cap };
   Kind kind = Kind::Name;
-  std::string text;    // as written: the output key
-  std::string name;    // Kind::Name: parameter or named result
-  unsigned index = 0;  // Kind::Result: N of $N
+  std::string text;            // as written: the output key
+  std::string name;            // Kind::Name: parameter or named result
+  unsigned index = 0;          // Kind::Result: N of $N
+  std::vector<PathStep> path;  // below the root, in order
+  Fn fn = Fn::None;            // len(...) / cap(...) around the path
 };
 
 struct ProbeSpec {

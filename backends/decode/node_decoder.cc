@@ -176,6 +176,79 @@ class NodeDecoder {
     }
   }
 
+ public:
+  llvm::json::Value path(const ValueNode& root, const std::vector<PathStep>& steps, ProbeExpr::Fn fn) {
+    const ValueNode* n = &root;
+    // Steps through one pointer; a value instead when that is not possible.
+    auto through = [&]() -> std::optional<llvm::json::Value> {
+      if (word(rec_, n->offset) == 0) return llvm::json::Value(nullptr);
+      switch (n->follow) {
+        case ValueNode::Follow::CutDepth:
+          return cut_depth(n->depth);
+        case ValueNode::Follow::CutBudget:
+          return llvm::json::Object{{"$cut", llvm::json::Object{{"budget", true}}}};
+        case ValueNode::Follow::Pointer:
+          if (rec_[n->status]) return unreadable_marker();
+          if (n->children.empty()) break;
+          n = &n->children[0];
+          return std::nullopt;
+        default:
+          break;
+      }
+      return unavailable_marker("not captured");
+    };
+    auto kind = [&] { return ctx_.types->get(n->type).kind; };
+    for (const PathStep& step : steps) {
+      switch (step.kind) {
+        case PathStep::Kind::Field: {
+          while (kind() == TypeKind::Pointer)
+            if (auto v = through()) return *v;
+          const Type& t = ctx_.types->get(n->type);
+          size_t i = 0;
+          while (i < t.fields.size() && t.fields[i].name != step.field) ++i;
+          if (i >= n->children.size()) return unavailable_marker("not captured");
+          n = &n->children[i];
+          break;
+        }
+        case PathStep::Kind::Index: {
+          if (kind() == TypeKind::Pointer)
+            if (auto v = through()) return *v;
+          if (kind() == TypeKind::Slice) {
+            if (word(rec_, n->offset) == 0) return unavailable_marker("index of a nil slice");
+            if (step.index >= word(rec_, n->offset + 8)) return unavailable_marker("index out of range");
+          }
+          if (step.index >= n->children.size()) return llvm::json::Object{{"$cut", llvm::json::Object{{"index", static_cast<int64_t>(step.index)}}}};
+          n = &n->children[step.index];
+          break;
+        }
+        case PathStep::Kind::Deref:
+          if (auto v = through()) return *v;
+          break;
+      }
+    }
+    if (fn == ProbeExpr::Fn::None) return node(*n);
+    const Type& t = ctx_.types->get(n->type);
+    bool nil = word(rec_, n->offset) == 0;
+    switch (t.kind) {
+      case TypeKind::String:
+        return static_cast<int64_t>(word(rec_, n->offset + 8));
+      case TypeKind::Slice:
+        return static_cast<int64_t>(word(rec_, n->offset + (fn == ProbeExpr::Fn::Len ? 8 : 16)));
+      case TypeKind::Array:
+        return static_cast<int64_t>(t.count);
+      case TypeKind::Map:
+      case TypeKind::Chan:
+        if (nil) return 0;
+        if (n->follow != ValueNode::Follow::Map && n->follow != ValueNode::Follow::Chan)
+          return unavailable_marker("not captured");
+        if (rec_[n->status]) return unreadable_marker();
+        return static_cast<int64_t>(word(rec_, n->payload + (fn == ProbeExpr::Fn::Cap ? 8 : 0)));
+      default:
+        return unavailable_marker("no length");
+    }
+  }
+
+ private:
   llvm::json::Value interface(const ValueNode& n) {
     if (word(rec_, n.offset) == 0) return nullptr;
     uint64_t rtype = word(rec_, n.dyn_type);
@@ -233,6 +306,12 @@ std::string escape_go_string(std::span<const uint8_t> bytes) {
 llvm::json::Value decode_node(const DecodeContext& ctx, const ValueNode& node,
                               std::span<const uint8_t> record) {
   return NodeDecoder(ctx, record).node(node);
+}
+
+llvm::json::Value decode_path(const DecodeContext& ctx, const ValueNode& root,
+                              const std::vector<PathStep>& path, ProbeExpr::Fn fn,
+                              std::span<const uint8_t> record) {
+  return NodeDecoder(ctx, record).path(root, path, fn);
 }
 
 }  // namespace dynprobe

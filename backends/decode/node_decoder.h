@@ -28,6 +28,12 @@ struct DecodeContext {
 llvm::json::Value decode_node(const DecodeContext& ctx, const ValueNode& node,
                               std::span<const uint8_t> record);
 
+// The value at `path` below the captured root (fields look through pointers,
+// as Go's selector does), or its len/cap.
+llvm::json::Value decode_path(const DecodeContext& ctx, const ValueNode& root,
+                              const std::vector<PathStep>& path, ProbeExpr::Fn fn,
+                              std::span<const uint8_t> record);
+
 // Go string bytes as a JSON string: valid UTF-8 kept, every other byte as
 // the four characters \xNN (what docs/probe-language.md promises).
 std::string escape_go_string(std::span<const uint8_t> bytes);

@@ -29,6 +29,8 @@ Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) cons
       value = unavailable_marker(v.unavailable_reason.c_str());
     else if (i < 64 && (h.missing >> i) & 1)
       value = unreadable_marker();
+    else if (!v.path.empty() || v.fn != ProbeExpr::Fn::None)
+      value = decode_path(ctx, v.node, v.path, v.fn, bytes);
     else
       value = decode_node(ctx, v.node, bytes);
     (v.is_result ? out.ret : out.args)[v.key] = std::move(value);

@@ -11,6 +11,7 @@
 #include "abi/abi.h"
 #include "core/location.h"
 #include "core/types.h"
+#include "frontends/probe_spec.h"
 
 namespace dynprobe {
 
@@ -100,6 +101,10 @@ struct PlannedValue {
   bool available = true;  // false: not captured; `unavailable_reason` says why
   std::string unavailable_reason;
   ValueNode node;  // layout of the image and of what was followed
+  // An expression below the captured root (`l.Currency`, `s[2]`, `len(x)`):
+  // the root is captured whole and the path applied when decoding.
+  std::vector<PathStep> path;
+  ProbeExpr::Fn fn = ProbeExpr::Fn::None;
   std::string location;  // as `describe` prints it, for diagnostics
 };
 

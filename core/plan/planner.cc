@@ -55,7 +55,75 @@ struct Selected {
   size_t index;  // position among params or results
   bool is_result;
   std::string key;
+  const ProbeExpr* expr = nullptr;  // the expression, when one was written
 };
+
+TypeId strip_pointers(const TypeTable& types, TypeId t) {
+  while (types.get(t).kind == TypeKind::Pointer && types.get(t).elem != kNoType) t = types.get(t).elem;
+  return t;
+}
+
+// "int64", "main.Money (struct)": what a path error says a value is.
+std::string describe_type(const TypeTable& types, TypeId t) {
+  const Type& ty = types.get(t);
+  std::string kind(kind_name(ty.kind));
+  if (ty.name.empty()) return kind;
+  bool obvious = ty.kind == TypeKind::Int || ty.kind == TypeKind::Uint || ty.kind == TypeKind::Float ||
+                 ty.kind == TypeKind::Bool || ty.kind == TypeKind::String || ty.name == kind;
+  return obvious ? ty.name : ty.name + " (" + kind + ")";
+}
+
+// Checks `e`'s path and function against the root's type, as Go would type
+// them, so that a typo fails when the probe is planned, naming what exists.
+Status check_path(const TypeTable& types, TypeId root, const std::string& root_name, const ProbeExpr& e) {
+  TypeId t = root;
+  std::string where = root_name;
+  for (const PathStep& step : e.path) {
+    switch (step.kind) {
+      case PathStep::Kind::Field: {
+        t = strip_pointers(types, t);
+        const Type& st = types.get(t);
+        if (st.kind != TypeKind::Struct)
+          return fail(where + " has no field " + step.field + ": it is " + describe_type(types, t));
+        auto f = std::find_if(st.fields.begin(), st.fields.end(), [&](const Field& f) { return f.name == step.field; });
+        if (f == st.fields.end()) {
+          std::string names;
+          for (const Field& x : st.fields) names += (names.empty() ? "" : ", ") + x.name;
+          return fail(where + " has no field " + step.field + "; fields: " + (names.empty() ? "none" : names));
+        }
+        t = f->type;
+        where += "." + step.field;
+        break;
+      }
+      case PathStep::Kind::Index: {
+        if (types.get(t).kind == TypeKind::Pointer && types.get(types.get(t).elem).kind == TypeKind::Array)
+          t = types.get(t).elem;
+        const Type& at = types.get(t);
+        if (at.kind != TypeKind::Array && at.kind != TypeKind::Slice)
+          return fail(where + " cannot be indexed: it is " + describe_type(types, t));
+        if (at.kind == TypeKind::Array && step.index >= at.count)
+          return fail(where + "[" + std::to_string(step.index) + "]: index out of range (length " +
+                      std::to_string(at.count) + ")");
+        t = at.elem;
+        where += "[" + std::to_string(step.index) + "]";
+        break;
+      }
+      case PathStep::Kind::Deref:
+        if (types.get(t).kind != TypeKind::Pointer)
+          return fail("*" + where + ": " + where + " is not a pointer: it is " + describe_type(types, t));
+        t = types.get(t).elem;
+        where = "*" + where;
+        break;
+    }
+  }
+  TypeKind k = types.get(t).kind;
+  if (e.fn == ProbeExpr::Fn::Len && k != TypeKind::String && k != TypeKind::Slice && k != TypeKind::Array &&
+      k != TypeKind::Map && k != TypeKind::Chan)
+    return fail("len(" + where + "): " + where + " is " + describe_type(types, t));
+  if (e.fn == ProbeExpr::Fn::Cap && k != TypeKind::Slice && k != TypeKind::Array && k != TypeKind::Chan)
+    return fail("cap(" + where + "): " + where + " is " + describe_type(types, t));
+  return {};
+}
 
 Result<std::vector<Selected>> select_values(const Function& fn, const ProbeSpec& spec,
                                             ProbePlan& plan) {
@@ -83,19 +151,19 @@ Result<std::vector<Selected>> select_values(const Function& fn, const ProbeSpec&
         break;
       case ProbeExpr::Kind::Result:
         if (e.index >= fn.results.size()) return unknown("result " + e.text);
-        out.push_back({&fn.results[e.index], e.index, true, e.text});
+        out.push_back({&fn.results[e.index], e.index, true, e.text, &e});
         break;
       case ProbeExpr::Kind::Name: {
         auto p = std::find_if(fn.params.begin(), fn.params.end(),
                               [&](const Variable& v) { return v.name == e.name; });
         if (p != fn.params.end()) {
-          out.push_back({&*p, static_cast<size_t>(p - fn.params.begin()), false, e.text});
+          out.push_back({&*p, static_cast<size_t>(p - fn.params.begin()), false, e.text, &e});
           break;
         }
         auto r = std::find_if(fn.results.begin(), fn.results.end(),
                               [&](const Variable& v) { return v.name == e.name; });
         if (r == fn.results.end()) return unknown("parameter or named result '" + e.name + "'");
-        out.push_back({&*r, static_cast<size_t>(r - fn.results.begin()), true, e.text});
+        out.push_back({&*r, static_cast<size_t>(r - fn.results.begin()), true, e.text, &e});
         break;
       }
     }
@@ -419,6 +487,13 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
 
   auto selected = select_values(*fn, spec, plan);
   if (!selected) return std::unexpected(selected.error());
+  for (const Selected& sel : *selected)
+    if (sel.expr && (!sel.expr->path.empty() || sel.expr->fn != ProbeExpr::Fn::None))
+      if (auto st = check_path(binary.types(), sel.var->type, sel.expr->kind == ProbeExpr::Kind::Result
+                                                                ? "$" + std::to_string(sel.index) : sel.var->name,
+                               *sel.expr);
+          !st)
+        return std::unexpected(st.error());
 
   auto entry_off = binary.elf().file_offset(fn->low_pc);
   if (!entry_off) return fail(fn->name + ": entry address is not in a loadable segment");
@@ -441,6 +516,10 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
       uint32_t index = static_cast<uint32_t>(plan.values.size());
       PlannedValue v{.key = s.key, .is_result = s.is_result, .type = s.var->type, .size = size,
                      .record_offset = offset, .location = to_string(loc.location)};
+      if (s.expr) {
+        v.path = s.expr->path;
+        v.fn = s.expr->fn;
+      }
       auto ops = capture_ops_for(loc.location, size, offset, index, v);
       if (!v.available) ops.clear();
       auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;

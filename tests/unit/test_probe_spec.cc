@@ -51,3 +51,49 @@ TEST(ProbeSpec, MalformedInputNamesTheProblem) {
 
 }  // namespace
 }  // namespace dynprobe
+
+namespace dynprobe {
+namespace {
+
+TEST(ProbeSpecPaths, FieldsIndexesDerefsAndBuiltins) {
+  auto s = parse_probe_spec("main.Sum(l.Currency, $0.Units, s[3].Name, *p, **pp, len(l.Currency), cap(xs))");
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->exprs.size(), 7u);
+  const auto& a = s->exprs[0];
+  EXPECT_EQ(a.name, "l");
+  ASSERT_EQ(a.path.size(), 1u);
+  EXPECT_EQ(a.path[0].kind, PathStep::Kind::Field);
+  EXPECT_EQ(a.path[0].field, "Currency");
+  EXPECT_EQ(s->exprs[1].kind, ProbeExpr::Kind::Result);
+  EXPECT_EQ(s->exprs[1].path[0].field, "Units");
+  const auto& c = s->exprs[2];
+  ASSERT_EQ(c.path.size(), 2u);
+  EXPECT_EQ(c.path[0].kind, PathStep::Kind::Index);
+  EXPECT_EQ(c.path[0].index, 3u);
+  EXPECT_EQ(c.path[1].field, "Name");
+  EXPECT_EQ(s->exprs[3].path.size(), 1u);
+  EXPECT_EQ(s->exprs[3].path[0].kind, PathStep::Kind::Deref);
+  EXPECT_EQ(s->exprs[4].path.size(), 2u);
+  EXPECT_EQ(s->exprs[5].fn, ProbeExpr::Fn::Len);
+  EXPECT_EQ(s->exprs[5].path[0].field, "Currency");
+  EXPECT_EQ(s->exprs[6].fn, ProbeExpr::Fn::Cap);
+  EXPECT_EQ(s->exprs[6].text, "cap(xs)");
+}
+
+TEST(ProbeSpecPaths, DerefAppliesToTheWholeSelector) {
+  // As in Go, *p.x is *(p.x): the dereference comes after the field.
+  auto s = parse_probe_spec("f(*p.x)");
+  ASSERT_TRUE(s);
+  ASSERT_EQ(s->exprs[0].path.size(), 2u);
+  EXPECT_EQ(s->exprs[0].path[0].kind, PathStep::Kind::Field);
+  EXPECT_EQ(s->exprs[0].path[1].kind, PathStep::Kind::Deref);
+}
+
+TEST(ProbeSpecPaths, MalformedPathsNameTheProblem) {
+  EXPECT_THAT(parse_probe_spec("f(s[i])").error().message, HasSubstr("an index is a constant"));
+  EXPECT_THAT(parse_probe_spec("f(a..b)").error().message, HasSubstr("bad field name"));
+  EXPECT_THAT(parse_probe_spec("f(len(a)").error().message, HasSubstr("unbalanced"));
+}
+
+}  // namespace
+}  // namespace dynprobe
