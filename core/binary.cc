@@ -114,13 +114,28 @@ Result<std::string> Binary::resolve(std::string_view query) {
 }
 
 Result<Function> Binary::function(std::string_view full_name, const LoadOptions& opts) {
-  const Symbol* sym = s_->elf.symbol(full_name);
-  if (sym == nullptr && s_->debug_elf) sym = s_->debug_elf->symbol(full_name);
+  const Symbol* sym = symbol(full_name);
   if (sym != nullptr && sym->is_function) {
     auto fn = s_->dwarf->function_at(sym->addr, opts);
     if (fn && fn->name == full_name) return fn;
   }
   return s_->dwarf->function_named(full_name, opts);
+}
+
+}  // namespace dynprobe
+
+namespace dynprobe {
+
+const Symbol* Binary::symbol(std::string_view name) const {
+  const Symbol* s = s_->elf.symbol(name);
+  if (s == nullptr && s_->debug_elf) s = s_->debug_elf->symbol(name);
+  return s;
+}
+
+const Symbol* Binary::function_containing(uint64_t address) const {
+  const Symbol* s = s_->elf.function_containing(address);
+  if (s == nullptr && s_->debug_elf) s = s_->debug_elf->function_containing(address);
+  return s;
 }
 
 }  // namespace dynprobe

@@ -50,6 +50,11 @@ class Binary {
 
   Result<Function> function(std::string_view full_name, const LoadOptions& opts = {});
 
+  // Symbols by name or address from the binary, else from its debug file (a
+  // stripped binary keeps them only there).
+  const Symbol* symbol(std::string_view name) const;
+  const Symbol* function_containing(uint64_t address) const;
+
  private:
   struct State;
   explicit Binary(std::unique_ptr<State> s);

@@ -151,8 +151,7 @@ int run_trace(const std::vector<std::string>& all_args) {
 
   LoadBias bias(binary->elf(), path);
   std::optional<uint64_t> types_base;
-  for (const ElfFile* f : {&binary->elf()})
-    if (const Symbol* s = f->symbol("runtime.types")) types_base = s->addr;
+  if (const Symbol* s = binary->symbol("runtime.types")) types_base = s->addr;
   DecodeContext context{
       .types = &binary->types(),
       // DW_AT_go_runtime_type holds the _type's offset from runtime.types.
@@ -162,7 +161,7 @@ int run_trace(const std::vector<std::string>& all_args) {
         return t ? std::optional<TypeId>(*t) : std::nullopt;
       },
       .symbolize = [&](uint32_t pid, uint64_t address) -> std::string {
-        const Symbol* s = binary->elf().function_containing(address - bias.of(pid));
+        const Symbol* s = binary->function_containing(address - bias.of(pid));
         return s ? s->name : "";
       },
       .bytes_as_hex = a.bytes == "hex"};
