@@ -127,21 +127,29 @@ Status check_go_function(const Function& fn, const TypeTable& types) {
 
 namespace {
 
-bool only_registers(const Location& loc) {
-  return loc.fully_available() &&
-         std::all_of(loc.pieces.begin(), loc.pieces.end(),
-                     [](const Piece& p) { return p.kind == PieceKind::Register; });
+// Go's DWARF is not always well formed (Go 1.19 describes a 24-byte slice
+// in RAX,RAX,RBX,RCX): only a register location whose pieces add up to the
+// value's size is evidence about the model.
+bool only_registers(const Location& loc, uint64_t size) {
+  uint64_t covered = 0;
+  for (const Piece& p : loc.pieces) {
+    if (p.kind != PieceKind::Register) return false;
+    covered += p.size;
+  }
+  return !loc.pieces.empty() && covered == size;
 }
 
 // Go before 1.22 leaves `_` and unnamed parameters out of DWARF, so the model,
 // which only sees the listed ones, would shift every later register. Go's
 // entry location lists name the registers exactly: where one disagrees with
 // the model, the model is missing a parameter and must not be used.
-bool model_contradicts_dwarf(const Function& fn, const std::vector<ValueLocation>& model) {
+bool model_contradicts_dwarf(const Function& fn, const TypeTable& types,
+                             const std::vector<ValueLocation>& model) {
   for (size_t i = 0; i < fn.params.size() && i < model.size(); ++i) {
     if (model[i].source != LocationSource::Abi) continue;
+    uint64_t size = types.get(fn.params[i].type).size;
     Location dwarf = fn.params[i].location_at(fn.low_pc);
-    if (!only_registers(dwarf) || !only_registers(model[i].location)) continue;
+    if (!only_registers(dwarf, size) || !only_registers(model[i].location, size)) continue;
     if (to_string(dwarf) != to_string(model[i].location)) return true;
   }
   return false;
@@ -161,7 +169,7 @@ Result<std::vector<ValueLocation>> go_params_at_entry(const Function& fn, const 
     else
       out.push_back(go_dwarf_or_unavailable(p, fn.low_pc, types.get(p.type).size));
   }
-  if (!int_regs.empty() && model_contradicts_dwarf(fn, out)) {
+  if (!int_regs.empty() && model_contradicts_dwarf(fn, types, out)) {
     for (size_t i = 0; i < fn.params.size(); ++i)
       out[i] = go_dwarf_or_unavailable(fn.params[i], fn.low_pc, types.get(fn.params[i].type).size);
   }

@@ -109,7 +109,8 @@ if seen != set(range(n)):
 PY
 }
 
-# run_config VER CFG: one run; prints "ns_per_call" or "BAD"; the reason goes to stderr.
+# run_config VER CFG: one run; prints its ns/call, "BAD:ns/call" when a check failed, or "BAD"
+# when the run failed; the reason goes to stderr.
 run_config() {
   local ver=$1 cfg=$2 bin=${bins[$1]} argexpr=${argexprs[$1]}
   local out=$work/out err=$work/err fn=hot2 probes ns n
@@ -205,6 +206,7 @@ for ver in $GOVERS; do
   traps[$ver]=$((i + 1))
 done
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for ver in $GOVERS; do
   echo "go$ver (${abis[$ver]}): $RUNS runs x ${#configs[@]} configurations, N=$N calls each ..." >&2
   for ((r = 1; r <= RUNS; r++)); do
@@ -214,9 +216,9 @@ for ver in $GOVERS; do
   done
 done
 
-kernel=$(uname -r)
-printf '\n## trace_overhead: %s, %s, %s cores, N=%s calls, median of %s runs\n\n' \
-  "$(date -u +%Y-%m-%d)" "$kernel" "$(nproc)" "$N" "$RUNS"
+# The load average tells whether other work shared the CPUs with the runs.
+printf '\n## trace_overhead: %s, %s, %s cores, N=%s calls, median of %s runs, load average at start %s, at end %s\n\n' \
+  "$(date -u +%Y-%m-%d)" "$(uname -r)" "$(nproc)" "$N" "$RUNS" "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| Go | configuration | traps/call | ns/call | min | max | bad runs |\n'
 printf '| --- | --- | ---: | ---: | ---: | ---: | ---: |\n'
 declare -A med

@@ -500,6 +500,12 @@ void DebugInfo::State::collect_variables(const llvm::DWARFDie& concrete,
       auto size = static_cast<uint32_t>(types.get(v.type).size);
       v.locations = variable_locations(loc_die, size, fb, &v.has_location);
     }
+    // Go 1.19 lists some functions' synthetic result (~r0) twice (seen on
+    // main.Nest of fixtures/go/rich); the compiler names results uniquely,
+    // so a repeated synthetic name is that bug, not a second result.
+    if (v.is_result && results && v.name.starts_with("~") &&
+        std::any_of(results->begin(), results->end(), [&](const Variable& r) { return r.name == v.name; }))
+      continue;
     if (v.is_result && results)
       results->push_back(std::move(v));
     else

@@ -33,7 +33,8 @@ Result<ProbeExpr> parse_expr(const std::string& probe, const std::string& text, 
 
   ProbeExpr e{.text = text};
   std::string_view rest = text;
-  for (auto [prefix, fn] : {std::pair{"len(", ProbeExpr::Fn::Len}, std::pair{"cap(", ProbeExpr::Fn::Cap}}) {
+  for (auto [prefix, fn] :
+       {std::pair{"len(", ProbeExpr::Fn::Len}, std::pair{"cap(", ProbeExpr::Fn::Cap}}) {
     if (rest.starts_with(prefix)) {
       if (!rest.ends_with(")")) return error("'" + text + "': missing ')'");
       rest = rest.substr(4, rest.size() - 5);
@@ -52,7 +53,8 @@ Result<ProbeExpr> parse_expr(const std::string& probe, const std::string& text, 
   rest = root_end == std::string_view::npos ? std::string_view{} : rest.substr(root_end);
   if (!root.empty() && root[0] == '$') {
     std::string digits = root.substr(1);
-    if (digits.empty() || digits.size() > 3 || digits.find_first_not_of("0123456789") != std::string::npos)
+    if (digits.empty() || digits.size() > 3 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
       return error("'" + root + "' is not a result reference ($0, $1, ...)");
     e.kind = ProbeExpr::Kind::Result;
     e.index = static_cast<unsigned>(std::stoul(digits));
@@ -60,12 +62,15 @@ Result<ProbeExpr> parse_expr(const std::string& probe, const std::string& text, 
     e.kind = ProbeExpr::Kind::Name;
     e.name = root;
   } else {
-    return error("'" + text + "' is not a parameter name, $N, a path (a.b, *p, s[i]), len(x), cap(x), @latency or @goid");
+    return error(
+        "'" + text +
+        "' is not a parameter name, $N, a path (a.b, *p, s[i]), len(x), cap(x), @latency or @goid");
   }
   while (!rest.empty()) {
     if (rest[0] == '.') {
       size_t end = rest.find_first_of(".[", 1);
-      std::string field(rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
+      std::string field(
+          rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
       if (!is_identifier(field)) return error("'" + text + "': bad field name '" + field + "'");
       e.path.push_back({.kind = PathStep::Kind::Field, .field = field});
       rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
@@ -106,7 +111,8 @@ Result<ProbeSpec> parse_probe_spec(const std::string& input) {
   if (open == std::string::npos) return fail("probe '" + text + "': unbalanced parentheses");
   std::string function = trim(std::string_view(text).substr(0, open));
   if (function.empty()) return fail("probe '" + text + "': missing function name");
-  if (std::count(function.begin(), function.end(), '(') != std::count(function.begin(), function.end(), ')'))
+  if (std::count(function.begin(), function.end(), '(') !=
+      std::count(function.begin(), function.end(), ')'))
     return fail("probe '" + text + "': unbalanced parentheses");
   if (function.back() == '.' || function.back() == '*' || function.back() == '/')
     return ProbeSpec{.function = text};  // "(*T)" receiver, no argument list

@@ -103,7 +103,8 @@ int run_trace(const std::vector<std::string>& all_args) {
     return print_error("trace: --bytes must be string or hex, not '" + a.bytes + "'");
   if (a.depth < 0 || a.depth > 16) return print_error("trace: --depth must be between 0 and 16");
   if (a.string_max > 4096 || a.max_elems > 1024 || a.record_budget > 16000)
-    return print_error("trace: limits are --string-max <= 4096, --max-elems <= 1024, --record-max <= 16000");
+    return print_error(
+        "trace: limits are --string-max <= 4096, --max-elems <= 1024, --record-max <= 16000");
   if (a.format != "table" && a.format != "json" && a.format != "csv")
     return print_error("trace: --format must be table, json or csv, not '" + a.format + "'");
 
@@ -132,8 +133,10 @@ int run_trace(const std::vector<std::string>& all_args) {
   if (!binary) return print_error(binary.error().message);
   std::vector<ProbePlan> plans;
   for (const ProbeSpec& s : specs) {
-    PlanLimits limits{.capture = {.string_max = a.string_max, .max_elems = a.max_elems,
-                                  .depth = a.depth, .record_budget = a.record_budget}};
+    PlanLimits limits{.capture = {.string_max = a.string_max,
+                                  .max_elems = a.max_elems,
+                                  .depth = a.depth,
+                                  .record_budget = a.record_budget}};
     auto plan = plan_probe(*binary, s, static_cast<uint32_t>(plans.size()), limits);
     if (!plan) return print_error(plan.error().message);
     plans.push_back(std::move(*plan));

@@ -12,7 +12,8 @@ namespace dynprobe::cli {
 
 LoadBias::LoadBias(const ElfFile& elf, const std::string& binary_path) : pie_(elf.is_pie()) {
   first_vaddr_ = UINT64_MAX;
-  for (const Segment& s : elf.load_segments()) first_vaddr_ = std::min(first_vaddr_, s.vaddr & ~uint64_t{0xfff});
+  for (const Segment& s : elf.load_segments())
+    first_vaddr_ = std::min(first_vaddr_, s.vaddr & ~uint64_t{0xfff});
   if (first_vaddr_ == UINT64_MAX) first_vaddr_ = 0;
   char buf[PATH_MAX];
   real_path_ = realpath(binary_path.c_str(), buf) ? buf : binary_path;

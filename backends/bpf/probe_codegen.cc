@@ -178,8 +178,9 @@ class Emitter {
   // verifier can bound the read.
   Status deref(const std::vector<DerefOp>& ops) {
     for (const DerefOp& op : ops) {
-      if (op.dest + op.max_bytes > plan_.record_size || op.dest > 0x7fff || op.addr_offset > 0x7fff ||
-          op.status > 0x7fff || op.len_offset > 0x7fff || op.guard_len_offset > 0x7fff)
+      if (op.dest + op.max_bytes > plan_.record_size || op.dest > 0x7fff ||
+          op.addr_offset > 0x7fff || op.status > 0x7fff || op.len_offset > 0x7fff ||
+          op.guard_len_offset > 0x7fff)
         return fail("deref op outside the record");
       Label keep = a_.new_label(), sized = a_.new_label(), done = a_.new_label();
       a_.st(Size::B, r8, static_cast<int16_t>(op.status), 0);
@@ -219,6 +220,16 @@ class Emitter {
       a_.call(Helper::ProbeReadUser);
       a_.jmp(JmpOp::Jeq, r0, 0, done);
       a_.jmp(JmpOp::Jeq, r9, 0, done);
+      if (op.shrink_on_fault && op.len_offset < 0) {
+        for (uint32_t size = op.max_bytes / 2; size >= 8; size /= 2) {
+          a_.mov64(r1, r8);
+          a_.add64(r1, static_cast<int32_t>(op.dest));
+          a_.mov64(r2, static_cast<int32_t>(size));
+          a_.mov64(r3, r9);
+          a_.call(Helper::ProbeReadUser);
+          a_.jmp(JmpOp::Jeq, r0, 0, done);
+        }
+      }
       a_.st(Size::B, r8, static_cast<int16_t>(op.status), 1);
       a_.bind(done);
     }

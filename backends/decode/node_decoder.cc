@@ -1,9 +1,9 @@
 #include "backends/decode/node_decoder.h"
 
+#include <llvm/Support/ConvertUTF.h>
+
 #include <cinttypes>
 #include <cstring>
-
-#include <llvm/Support/ConvertUTF.h>
 
 #include "backends/decode/value_decoder.h"
 
@@ -39,7 +39,8 @@ class NodeDecoder {
     // A copy: decoding an interface below may add types and move the table.
     Type t = ctx_.types->get(n.type);
     auto image = rec_.subspan(std::min<size_t>(n.offset, rec_.size()));
-    if (image.size() < t.size) return llvm::json::Object{{"$truncated", static_cast<int64_t>(image.size())}};
+    if (image.size() < t.size)
+      return llvm::json::Object{{"$truncated", static_cast<int64_t>(image.size())}};
     image = image.first(t.size);
     bool failed = n.status < rec_.size() && rec_[n.status] != 0;
     switch (n.follow) {
@@ -54,7 +55,8 @@ class NodeDecoder {
         int64_t len = static_cast<int64_t>(word(rec_, n.offset + 8));
         uint64_t esz = ctx_.types->get(t.elem).size;
         size_t fits = n.payload_max / std::max<uint64_t>(esz, 1);
-        size_t have = std::min<size_t>({static_cast<size_t>(std::max<int64_t>(len, 0)), fits, n.children.size()});
+        size_t have = std::min<size_t>(
+            {static_cast<size_t>(std::max<int64_t>(len, 0)), fits, n.children.size()});
         if (is_byte(t.elem)) return text(rec_.subspan(n.payload, have), len, n.payload_max);
         llvm::json::Array items;
         for (size_t i = 0; i < have; ++i) items.push_back(node(n.children[i]));
@@ -74,12 +76,15 @@ class NodeDecoder {
       case ValueNode::Follow::Map:
         if (word(rec_, n.offset) == 0) return nullptr;
         if (failed) return unreadable_marker();
-        return llvm::json::Object{{"$map", llvm::json::Object{{"len", static_cast<int64_t>(word(rec_, n.payload))}}}};
+        return llvm::json::Object{
+            {"$map", llvm::json::Object{{"len", static_cast<int64_t>(word(rec_, n.payload))}}}};
       case ValueNode::Follow::Chan:
         if (word(rec_, n.offset) == 0) return nullptr;
         if (failed) return unreadable_marker();
-        return llvm::json::Object{{"$chan", llvm::json::Object{{"len", static_cast<int64_t>(word(rec_, n.payload))},
-                                                               {"cap", static_cast<int64_t>(word(rec_, n.payload + 8))}}}};
+        return llvm::json::Object{
+            {"$chan",
+             llvm::json::Object{{"len", static_cast<int64_t>(word(rec_, n.payload))},
+                                {"cap", static_cast<int64_t>(word(rec_, n.payload + 8))}}}};
       case ValueNode::Follow::Func: {
         if (word(rec_, n.offset) == 0) return nullptr;
         if (failed) return unreadable_marker();
@@ -139,7 +144,9 @@ class NodeDecoder {
   llvm::json::Value chunk_value(const ValueNode& n, TypeId id, std::span<const uint8_t> chunk,
                                 uint32_t at, int depth) {
     Type t = ctx_.types->get(id);
-    if (at + t.size > chunk.size()) return llvm::json::Object{{"$cut", llvm::json::Object{{"len", static_cast<int64_t>(t.size)}}}};
+    if (at + t.size > chunk.size())
+      return llvm::json::Object{
+          {"$cut", llvm::json::Object{{"len", static_cast<int64_t>(t.size)}}}};
     switch (t.kind) {
       case TypeKind::String: {
         int64_t len = static_cast<int64_t>(word(chunk, at + 8));
@@ -177,7 +184,8 @@ class NodeDecoder {
   }
 
  public:
-  llvm::json::Value path(const ValueNode& root, const std::vector<PathStep>& steps, ProbeExpr::Fn fn) {
+  llvm::json::Value path(const ValueNode& root, const std::vector<PathStep>& steps,
+                         ProbeExpr::Fn fn) {
     const ValueNode* n = &root;
     // Steps through one pointer; a value instead when that is not possible.
     auto through = [&]() -> std::optional<llvm::json::Value> {
@@ -215,9 +223,12 @@ class NodeDecoder {
             if (auto v = through()) return *v;
           if (kind() == TypeKind::Slice) {
             if (word(rec_, n->offset) == 0) return unavailable_marker("index of a nil slice");
-            if (step.index >= word(rec_, n->offset + 8)) return unavailable_marker("index out of range");
+            if (step.index >= word(rec_, n->offset + 8))
+              return unavailable_marker("index out of range");
           }
-          if (step.index >= n->children.size()) return llvm::json::Object{{"$cut", llvm::json::Object{{"index", static_cast<int64_t>(step.index)}}}};
+          if (step.index >= n->children.size())
+            return llvm::json::Object{
+                {"$cut", llvm::json::Object{{"index", static_cast<int64_t>(step.index)}}}};
           n = &n->children[step.index];
           break;
         }
@@ -252,9 +263,12 @@ class NodeDecoder {
   llvm::json::Value interface(const ValueNode& n) {
     if (word(rec_, n.offset) == 0) return nullptr;
     uint64_t rtype = word(rec_, n.dyn_type);
-    std::optional<TypeId> dyn = ctx_.dynamic_type ? ctx_.dynamic_type(ctx_.pid, rtype) : std::nullopt;
+    std::optional<TypeId> dyn =
+        ctx_.dynamic_type ? ctx_.dynamic_type(ctx_.pid, rtype) : std::nullopt;
     if (!dyn)
-      return llvm::json::Object{{"type", hex_address(rtype)}, {"value", llvm::json::Object{{"$unavailable", "dynamic type not in DWARF"}}}};
+      return llvm::json::Object{
+          {"type", hex_address(rtype)},
+          {"value", llvm::json::Object{{"$unavailable", "dynamic type not in DWARF"}}}};
     Type t = ctx_.types->get(*dyn);
     std::string name = t.name;
     uint64_t data = word(rec_, n.offset + 8);
@@ -290,7 +304,8 @@ std::string escape_go_string(std::span<const uint8_t> bytes) {
   size_t i = 0;
   while (i < bytes.size()) {
     unsigned n = llvm::getNumBytesForUTF8(bytes[i]);
-    if (i + n <= bytes.size() && llvm::isLegalUTF8Sequence(bytes.data() + i, bytes.data() + i + n)) {
+    if (i + n <= bytes.size() &&
+        llvm::isLegalUTF8Sequence(bytes.data() + i, bytes.data() + i + n)) {
       out.append(reinterpret_cast<const char*>(bytes.data() + i), n);
       i += n;
       continue;

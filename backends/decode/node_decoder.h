@@ -2,13 +2,13 @@
 // and the strings, elements, pointees and interface data followed from it.
 #pragma once
 
+#include <llvm/Support/JSON.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <span>
 #include <string>
-
-#include <llvm/Support/JSON.h>
 
 #include "core/plan/plan.h"
 #include "core/types.h"

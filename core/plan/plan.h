@@ -45,11 +45,15 @@ struct DerefOp {
   uint32_t elem_size = 1;    // bytes per counted element
   uint32_t max_bytes = 0;    // reserved at dest
   uint32_t dest = 0;
-  uint32_t status = 0;       // record offset of a byte set to 1 when a non-nil address was unreadable
+  uint32_t status = 0;  // record offset of a byte set to 1 when a non-nil address was unreadable
   // Slice elements past the slice's length hold stale bytes: only follow
   // element `guard_index` when *(int64*)(record + guard_len_offset) > guard_index.
   int32_t guard_len_offset = -1;
   uint32_t guard_index = 0;
+  // An interface's data chunk is read blind: the value may end just before
+  // unmapped memory, so on a fault the read is retried at half the size,
+  // down to 8 bytes.
+  bool shrink_on_fault = false;
 };
 
 // Where a captured value and everything followed from it sit in the record.
@@ -140,16 +144,18 @@ struct ProbePlan {
   std::vector<PlannedValue> values;   // output order: args, then results
   std::vector<CaptureOp> entry_ops;   // arguments, read at entry
   std::vector<CaptureOp> return_ops;  // results, read at each RET
-  std::vector<DerefOp> entry_derefs;   // run after entry_ops, in order
+  std::vector<DerefOp> entry_derefs;  // run after entry_ops, in order
   std::vector<DerefOp> return_derefs;
-  uint32_t record_size = 0;           // header + every value
-  uint32_t entry_size = 0;            // header + argument values (kept in flight)
+  uint32_t record_size = 0;  // header + every value
+  uint32_t entry_size = 0;   // header + argument values (kept in flight)
 
   bool want_latency = true;
   bool want_goid = true;
   // Results or latency need a RET probe and in-flight pairing; otherwise the
   // entry probe emits the record itself (one trap per call, not two).
-  bool needs_return() const { return want_latency || !return_ops.empty() || !return_derefs.empty(); }
+  bool needs_return() const {
+    return want_latency || !return_ops.empty() || !return_derefs.empty();
+  }
 };
 
 }  // namespace dynprobe

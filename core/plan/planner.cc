@@ -59,7 +59,8 @@ struct Selected {
 };
 
 TypeId strip_pointers(const TypeTable& types, TypeId t) {
-  while (types.get(t).kind == TypeKind::Pointer && types.get(t).elem != kNoType) t = types.get(t).elem;
+  while (types.get(t).kind == TypeKind::Pointer && types.get(t).elem != kNoType)
+    t = types.get(t).elem;
   return t;
 }
 
@@ -68,14 +69,16 @@ std::string describe_type(const TypeTable& types, TypeId t) {
   const Type& ty = types.get(t);
   std::string kind(kind_name(ty.kind));
   if (ty.name.empty()) return kind;
-  bool obvious = ty.kind == TypeKind::Int || ty.kind == TypeKind::Uint || ty.kind == TypeKind::Float ||
-                 ty.kind == TypeKind::Bool || ty.kind == TypeKind::String || ty.name == kind;
+  bool obvious = ty.kind == TypeKind::Int || ty.kind == TypeKind::Uint ||
+                 ty.kind == TypeKind::Float || ty.kind == TypeKind::Bool ||
+                 ty.kind == TypeKind::String || ty.name == kind;
   return obvious ? ty.name : ty.name + " (" + kind + ")";
 }
 
 // Checks `e`'s path and function against the root's type, as Go would type
 // them, so that a typo fails when the probe is planned, naming what exists.
-Status check_path(const TypeTable& types, TypeId root, const std::string& root_name, const ProbeExpr& e) {
+Status check_path(const TypeTable& types, TypeId root, const std::string& root_name,
+                  const ProbeExpr& e) {
   TypeId t = root;
   std::string where = root_name;
   for (const PathStep& step : e.path) {
@@ -85,18 +88,21 @@ Status check_path(const TypeTable& types, TypeId root, const std::string& root_n
         const Type& st = types.get(t);
         if (st.kind != TypeKind::Struct)
           return fail(where + " has no field " + step.field + ": it is " + describe_type(types, t));
-        auto f = std::find_if(st.fields.begin(), st.fields.end(), [&](const Field& f) { return f.name == step.field; });
+        auto f = std::find_if(st.fields.begin(), st.fields.end(),
+                              [&](const Field& f) { return f.name == step.field; });
         if (f == st.fields.end()) {
           std::string names;
           for (const Field& x : st.fields) names += (names.empty() ? "" : ", ") + x.name;
-          return fail(where + " has no field " + step.field + "; fields: " + (names.empty() ? "none" : names));
+          return fail(where + " has no field " + step.field +
+                      "; fields: " + (names.empty() ? "none" : names));
         }
         t = f->type;
         where += "." + step.field;
         break;
       }
       case PathStep::Kind::Index: {
-        if (types.get(t).kind == TypeKind::Pointer && types.get(types.get(t).elem).kind == TypeKind::Array)
+        if (types.get(t).kind == TypeKind::Pointer &&
+            types.get(types.get(t).elem).kind == TypeKind::Array)
           t = types.get(t).elem;
         const Type& at = types.get(t);
         if (at.kind != TypeKind::Array && at.kind != TypeKind::Slice)
@@ -110,17 +116,19 @@ Status check_path(const TypeTable& types, TypeId root, const std::string& root_n
       }
       case PathStep::Kind::Deref:
         if (types.get(t).kind != TypeKind::Pointer)
-          return fail("*" + where + ": " + where + " is not a pointer: it is " + describe_type(types, t));
+          return fail("*" + where + ": " + where + " is not a pointer: it is " +
+                      describe_type(types, t));
         t = types.get(t).elem;
         where = "*" + where;
         break;
     }
   }
   TypeKind k = types.get(t).kind;
-  if (e.fn == ProbeExpr::Fn::Len && k != TypeKind::String && k != TypeKind::Slice && k != TypeKind::Array &&
-      k != TypeKind::Map && k != TypeKind::Chan)
+  if (e.fn == ProbeExpr::Fn::Len && k != TypeKind::String && k != TypeKind::Slice &&
+      k != TypeKind::Array && k != TypeKind::Map && k != TypeKind::Chan)
     return fail("len(" + where + "): " + where + " is " + describe_type(types, t));
-  if (e.fn == ProbeExpr::Fn::Cap && k != TypeKind::Slice && k != TypeKind::Array && k != TypeKind::Chan)
+  if (e.fn == ProbeExpr::Fn::Cap && k != TypeKind::Slice && k != TypeKind::Array &&
+      k != TypeKind::Chan)
     return fail("cap(" + where + "): " + where + " is " + describe_type(types, t));
   return {};
 }
@@ -317,8 +325,8 @@ class Follower {
     return true;
   }
 
-  bool follow_fixed(ValueNode& n, ValueNode::Follow kind, uint32_t addr_at, int32_t add, uint32_t bytes,
-                    const DerefOp& guard) {
+  bool follow_fixed(ValueNode& n, ValueNode::Follow kind, uint32_t addr_at, int32_t add,
+                    uint32_t bytes, const DerefOp& guard) {
     if (!reserve(n, kind, bytes)) return false;
     DerefOp op = guard;
     op.addr_offset = addr_at;
@@ -371,14 +379,20 @@ class Follower {
       ops_.push_back(op);
     }
     if (!follow_fixed(n, ValueNode::Follow::Interface, n.offset + 8, 0, chunk, guard)) return;
+    ops_.back().shrink_on_fault = true;
     uint32_t max = std::min<uint32_t>(limits_.string_max, 128);
     for (uint32_t k = 0; k + 16 <= chunk; k += 8) {
       auto st = alloc(1, 1);
       auto dest = st ? alloc(max) : std::nullopt;
       if (!dest) break;
-      ops_.push_back(DerefOp{.addr_offset = n.payload + k, .len_offset = static_cast<int32_t>(n.payload + k + 8),
-                             .elem_size = 1, .max_bytes = max, .dest = *dest, .status = *st});
-      n.chunk_strings.push_back({.chunk_offset = k, .dest = *dest, .max_bytes = max, .status = *st});
+      ops_.push_back(DerefOp{.addr_offset = n.payload + k,
+                             .len_offset = static_cast<int32_t>(n.payload + k + 8),
+                             .elem_size = 1,
+                             .max_bytes = max,
+                             .dest = *dest,
+                             .status = *st});
+      n.chunk_strings.push_back(
+          {.chunk_offset = k, .dest = *dest, .max_bytes = max, .status = *st});
     }
   }
 
@@ -489,9 +503,11 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
   if (!selected) return std::unexpected(selected.error());
   for (const Selected& sel : *selected)
     if (sel.expr && (!sel.expr->path.empty() || sel.expr->fn != ProbeExpr::Fn::None))
-      if (auto st = check_path(binary.types(), sel.var->type, sel.expr->kind == ProbeExpr::Kind::Result
-                                                                ? "$" + std::to_string(sel.index) : sel.var->name,
-                               *sel.expr);
+      if (auto st =
+              check_path(binary.types(), sel.var->type,
+                         sel.expr->kind == ProbeExpr::Kind::Result ? "$" + std::to_string(sel.index)
+                                                                   : sel.var->name,
+                         *sel.expr);
           !st)
         return std::unexpected(st.error());
 
@@ -501,8 +517,9 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
 
   // Layout: header | argument images | what arguments lead to | result
   // images | what results lead to. The entry part is kept in flight.
-  std::stable_sort(selected->begin(), selected->end(),
-                   [](const Selected& a, const Selected& b) { return !a.is_result && b.is_result; });
+  std::stable_sort(selected->begin(), selected->end(), [](const Selected& a, const Selected& b) {
+    return !a.is_result && b.is_result;
+  });
   constexpr uint32_t kMaxRecord = 32000;  // BPF load/store offsets are 16-bit signed
   uint32_t budget = std::min(limits.capture.record_budget, kMaxRecord / 2);
   uint32_t offset = sizeof(RecordHeader);
@@ -514,8 +531,12 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
       uint32_t size = static_cast<uint32_t>(std::min<uint64_t>(t.size, limits.max_value_bytes));
       const ValueLocation& loc = s.is_result ? (*results)[s.index] : (*params)[s.index];
       uint32_t index = static_cast<uint32_t>(plan.values.size());
-      PlannedValue v{.key = s.key, .is_result = s.is_result, .type = s.var->type, .size = size,
-                     .record_offset = offset, .location = to_string(loc.location)};
+      PlannedValue v{.key = s.key,
+                     .is_result = s.is_result,
+                     .type = s.var->type,
+                     .size = size,
+                     .record_offset = offset,
+                     .location = to_string(loc.location)};
       if (s.expr) {
         v.path = s.expr->path;
         v.fn = s.expr->fn;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/ground_truth.h"
 #include "tests/integration/fixture_support.h"
 
 namespace dynprobe::test {
@@ -23,17 +24,13 @@ TraceRun trace_command(const std::string& binary, const std::vector<std::string>
                        const std::vector<std::string>& program_args = {},
                        const std::vector<std::string>& extra = {});
 
+// harness::parse_json_lines; an invalid line is a test failure.
 std::vector<llvm::json::Object> parse_json_lines(const std::string& text);
 
-// Records/truth lines of one probe, in order.
-std::vector<const llvm::json::Object*> of_probe(const std::vector<llvm::json::Object>& lines,
-                                                const std::string& probe);
-
-// Exact comparison as a ground-truth check needs it: integers exactly
-// (int64/uint64), floats by value, objects key by key, arrays element by
-// element. Returns "" when equal, else a description of the first difference.
-std::string json_diff(const llvm::json::Value& expected, const llvm::json::Value& actual,
-                      const std::string& path = "");
+// The comparison itself lives in harness/ground_truth.h, shared with the
+// conformance runner; these wrappers turn its findings into test failures.
+using harness::json_diff;
+using harness::of_probe;
 
 struct MatchCount {
   size_t compared = 0;  // values equal to the ground truth

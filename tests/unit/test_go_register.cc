@@ -508,3 +508,25 @@ TEST_F(GoRegister, EntryLocationListsThatAgreeKeepTheModel) {
 
 }  // namespace
 }  // namespace dynprobe
+
+namespace dynprobe {
+namespace {
+
+// Go 1.19 describes some 24-byte slices as four 8-byte register pieces
+// (RAX,RAX,RBX,RCX). Such DWARF is no evidence: the model stays.
+TEST_F(GoRegister, MalformedEntryLocationsDoNotOverrideTheModel) {
+  TypeId slice = g.t.add({.kind = TypeKind::Slice, .name = "[]string", .size = 24, .elem = g.str});
+  Variable ss = var("ss", slice);
+  ss.locations.push_back({.low = 0x1000, .high = 0x1004,
+                          .location = at({reg(Reg::RAX, 8, 0), reg(Reg::RAX, 8, 8), reg(Reg::RBX, 8, 16),
+                                          reg(Reg::RCX, 8, 24)})});
+  Function fn = go_fn({ss, var("sep", g.str)}, {});
+  auto in = params(fn);
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(to_string(in[0].location), "RAX,RBX,RCX");
+  EXPECT_EQ(in[0].source, LocationSource::Abi);
+  EXPECT_EQ(to_string(in[1].location), "RDI,RSI");
+}
+
+}  // namespace
+}  // namespace dynprobe
