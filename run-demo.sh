@@ -10,7 +10,10 @@ go_version=${DEMO_GO_VERSION:-$(harness/toolchains newest)}
 
 ci/install-deps.sh
 if [ ! -f build/build.ninja ]; then meson setup build >/dev/null; fi
-meson compile -C build >/dev/null
+if ! log=$(meson compile -C build dynprobe 2>&1); then
+  echo "$log" >&2
+  exit 1
+fi
 dynprobe=$root/build/tools/dynprobe
 
 harness/toolchains fetch "$go_version" >/dev/null

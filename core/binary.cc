@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <unordered_map>
 #include <unordered_set>
+
+#include <llvm/Demangle/Demangle.h>
 
 #include "core/debug_file.h"
 #include "core/name_match.h"
@@ -15,6 +18,23 @@ struct Binary::State {
   std::optional<DebugInfo> dwarf;
   std::optional<GoBuildInfo> go;
   std::string debug_path;
+  // Demangled C++ function symbols ("shop::add(int, int)") -> their symbol,
+  // built on first use: users name C++ functions as the language spells them.
+  std::optional<std::unordered_map<std::string, const Symbol*>> demangled;
+
+  const ElfFile& symbol_file() const {
+    // A stripped binary keeps its symbols only in the debug file.
+    return elf.symbols().empty() && debug_elf ? *debug_elf : elf;
+  }
+  const std::unordered_map<std::string, const Symbol*>& demangled_symbols() {
+    if (!demangled) {
+      demangled.emplace();
+      for (const Symbol& sym : symbol_file().symbols())
+        if (sym.is_function && sym.name.starts_with("_Z"))
+          demangled->try_emplace(llvm::demangle(sym.name), &sym);
+    }
+    return *demangled;
+  }
 };
 
 namespace {
@@ -76,12 +96,11 @@ const std::optional<GoBuildInfo>& Binary::go() const { return s_->go; }
 Language Binary::language() const { return s_->go ? Language::Go : Language::Unknown; }
 
 std::vector<std::string_view> Binary::function_names(bool with_inlined) {
-  // A stripped binary keeps its symbols only in the debug file.
-  const ElfFile& symbols_from =
-      s_->elf.symbols().empty() && s_->debug_elf ? *s_->debug_elf : s_->elf;
   std::vector<std::string_view> names;
-  for (const Symbol& sym : symbols_from.symbols())
-    if (sym.is_function && !sym.name.empty()) names.push_back(sym.name);
+  for (const Symbol& sym : s_->symbol_file().symbols())
+    if (sym.is_function && !sym.name.empty() && !sym.name.starts_with("_Z"))
+      names.push_back(sym.name);
+  for (const auto& [name, sym] : s_->demangled_symbols()) names.push_back(name);
   if (with_inlined)
     for (const FunctionEntry& f : s_->dwarf->functions()) names.push_back(f.name);
   std::sort(names.begin(), names.end());
@@ -113,13 +132,38 @@ Result<std::string> Binary::resolve(std::string_view query) {
               " (give more of the name)");
 }
 
+namespace {
+
+// C-like functions have one result, DW_AT_type of the subprogram; listing it
+// as Function::results lets describe and the planner treat it as Go's $0.
+Function with_native_result(Function fn) {
+  if (fn.language != Language::Go && fn.results.empty() && fn.return_type != kNoType)
+    fn.results.push_back(Variable{.type = fn.return_type, .is_result = true});
+  return fn;
+}
+
+}  // namespace
+
 Result<Function> Binary::function(std::string_view full_name, const LoadOptions& opts) {
   const Symbol* sym = symbol(full_name);
+  if (sym == nullptr) {
+    auto& demangled = s_->demangled_symbols();
+    if (auto it = demangled.find(std::string(full_name)); it != demangled.end()) sym = it->second;
+  }
   if (sym != nullptr && sym->is_function) {
     auto fn = s_->dwarf->function_at(sym->addr, opts);
-    if (fn && fn->name == full_name) return fn;
+    if (fn && fn->name == full_name) return with_native_result(std::move(*fn));
+    // A C or C++ symbol names its function otherwise than DWARF does
+    // ("shop::add(int, int)", a GCC clone "f.isra.0"): the symbol's name
+    // tells overloads and clones apart, so it is the function's name.
+    if (fn && fn->language != Language::Go && fn->low_pc == sym->addr) {
+      fn->name = std::string(full_name);
+      return with_native_result(std::move(*fn));
+    }
   }
-  return s_->dwarf->function_named(full_name, opts);
+  auto fn = s_->dwarf->function_named(full_name, opts);
+  if (!fn) return fn;
+  return with_native_result(std::move(*fn));
 }
 
 }  // namespace dynprobe

@@ -32,6 +32,51 @@ bool is_boundary_suffix(std::string_view name, std::string_view query) {
   return before == '.' || before == '/' || before == ':';
 }
 
+// GCC's clone suffix as the demangler prints it: "f(int) (.isra.0)".
+std::string_view without_clone_suffix(std::string_view name) {
+  auto at = name.rfind(" (.");
+  return at != std::string_view::npos && name.ends_with(")") ? name.substr(0, at) : name;
+}
+
+// "ns::C::f(int, char const*) const" -> "ns::C::f": demangled C++ names
+// carry their parameter list, which users may leave out. Anything else (Go's
+// "main.(*T).M", whose last ')' is followed by more name) is returned as is.
+std::string_view without_parameters(std::string_view name) {
+  name = without_clone_suffix(name);
+  auto close = name.rfind(')');
+  if (close == std::string_view::npos) return name;
+  for (char c : name.substr(close + 1))
+    if (c != ' ' && c != '&' && !(c >= 'a' && c <= 'z')) return name;  // " const", " &&"
+  int depth = 0;
+  for (size_t i = close + 1; i-- > 0;) {
+    if (name[i] == ')') ++depth;
+    if (name[i] == '(' && --depth == 0) return i == 0 ? name : name.substr(0, i);
+  }
+  return name;
+}
+
+// Parameter lists compared as typed: without spaces, and with the libstdc++
+// spelling of std::string that the demangler prints.
+std::string normalized_cxx(std::string_view name) {
+  std::string out;
+  for (char c : name)
+    if (c != ' ') out += c;
+  static constexpr std::string_view kLongString =
+      "std::__cxx11::basic_string<char,std::char_traits<char>,std::allocator<char>>";
+  for (size_t at; (at = out.find(kLongString)) != std::string::npos;)
+    out.replace(at, kLongString.size(), "std::string");
+  return out;
+}
+
+// `query` names `name` when equal or a suffix starting after "::" (or after
+// the return type a demangled template function starts with).
+bool cxx_names(std::string_view name, std::string_view query) {
+  if (name == query) return true;
+  if (query.empty() || name.size() <= query.size() || !name.ends_with(query)) return false;
+  char before = name[name.size() - query.size() - 1];
+  return before == ':' || before == ' ';
+}
+
 }  // namespace
 
 std::vector<std::string> match_function(std::string_view query,
@@ -46,6 +91,19 @@ std::vector<std::string> match_function(std::string_view query,
     std::string q = strip_receiver_syntax(query);
     for (std::string_view n : names)
       if (is_boundary_suffix(strip_receiver_syntax(n), q)) found.emplace(n);
+  }
+  if (found.empty()) {
+    // C++: by qualified name without the parameter list (every overload and
+    // clone answers), or with a parameter list spelled with other spacing.
+    const bool with_parameters = without_parameters(query) != query;
+    const std::string q = normalized_cxx(query);
+    for (std::string_view n : names) {
+      std::string_view bare = without_parameters(n);
+      if (bare == n) continue;
+      if (with_parameters ? cxx_names(normalized_cxx(without_clone_suffix(n)), q)
+                          : cxx_names(bare, query))
+        found.emplace(n);
+    }
   }
   return {found.begin(), found.end()};
 }

@@ -61,7 +61,7 @@ std::string clock_time(int64_t unix_ns) {
 class TableWriter : public RecordWriter {
  public:
   TableWriter(FILE* out, const std::vector<ProbePlan>& plans, int64_t offset)
-      : out_(out), offset_(offset), seen_(plans.size(), false) {}
+      : out_(out), offset_(offset), widths_(plans.size()) {}
 
   void write(const CallRecord& c) override {
     std::vector<std::string> cells = {clock_time(unix_ns(c, offset_)), std::to_string(c.pid),
@@ -71,27 +71,28 @@ class TableWriter : public RecordWriter {
       cells.push_back(val ? compact(*val) : "");
     }
     if (c.probe->want_latency) cells.push_back(c.latency_ns ? std::to_string(*c.latency_ns) : "");
-    if (!seen_[c.probe->id]) {
-      seen_[c.probe->id] = true;
+    std::vector<size_t>& widths = widths_[c.probe->id];
+    if (widths.empty()) {
+      // Columns are as wide as the header or the first row; a wider cell later
+      // pushes its row right rather than being cut.
       std::vector<std::string> header = {"TIME", "PID", "TID", "GOID"};
       for (const PlannedValue& v : c.probe->values) header.push_back(v.key);
       if (c.probe->want_latency) header.push_back("LATENCY_NS");
-      widths_.resize(std::max(widths_.size(), c.probe->values.size() + 1));
-      fprintf(out_, "%s%s\n", seen_count_++ ? "\n" : "", c.probe->function.c_str());
-      print_row(header, cells);
+      for (size_t i = 0; i < header.size(); ++i)
+        widths.push_back(std::max(header[i].size(), i < cells.size() ? cells[i].size() : 0));
+      fprintf(out_, "%s%s\n", tables_++ ? "\n" : "", c.probe->function.c_str());
+      print_row(header, widths);
     }
-    print_row(cells, cells);
+    print_row(cells, widths);
     fflush(out_);
   }
 
  private:
-  // Column widths come from the header and first row; later wider cells just push right.
-  void print_row(const std::vector<std::string>& row, const std::vector<std::string>& sizing) {
+  void print_row(const std::vector<std::string>& row, const std::vector<size_t>& widths) {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
-      size_t w = std::max({row[i].size(), i < sizing.size() ? sizing[i].size() : 0, size_t{4}});
       std::string cell = row[i];
-      if (i + 1 < row.size()) cell.resize(std::max(cell.size(), w), ' ');
+      if (i + 1 < row.size() && i < widths.size()) cell.resize(std::max(cell.size(), widths[i]), ' ');
       line += cell + (i + 1 < row.size() ? "  " : "");
     }
     fprintf(out_, "%s\n", line.c_str());
@@ -99,9 +100,8 @@ class TableWriter : public RecordWriter {
 
   FILE* out_;
   int64_t offset_;
-  std::vector<bool> seen_;
-  std::vector<size_t> widths_;
-  int seen_count_ = 0;
+  std::vector<std::vector<size_t>> widths_;  // per probe
+  int tables_ = 0;
 };
 
 std::string csv_cell(const std::string& s) {
@@ -151,6 +151,11 @@ class CsvWriter : public RecordWriter {
 
 std::string compact(const llvm::json::Value& v) {
   if (auto s = v.getAsString()) return s->str();
+  // Markers read better as <...> in a cell than as JSON objects.
+  if (const auto* o = v.getAsObject(); o && o->size() == 1) {
+    if (auto why = o->getString("$unavailable")) return "<" + why->str() + ">";
+    if (o->get("$unreadable")) return "<unreadable>";
+  }
   std::string out;
   llvm::raw_string_ostream os(out);
   os << v;

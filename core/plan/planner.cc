@@ -434,8 +434,7 @@ std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_
     if (p.kind == PieceKind::Register && is_vector_reg(p.reg)) {
       // pt_regs has no vector registers and the task's saved FPU state is
       // stale while the probed thread runs (docs/bpf-backend.md).
-      unavailable("in " + std::string(reg_name(p.reg)) +
-                  ", a vector register BPF cannot read at a uprobe");
+      unavailable(std::string(reg_name(p.reg)) + ": vector register, not readable by BPF");
       continue;
     }
     if (p.kind == PieceKind::Register) {
