@@ -206,7 +206,11 @@ int run_trace(const std::vector<std::string>& all_args) {
                       : std::chrono::steady_clock::time_point::max();
   std::string stop_reason;
   while (stop_reason.empty()) {
-    auto polled = session->poll(std::chrono::milliseconds(100));
+    // Probes submit without waking us (see probe_codegen.cc): poll on a
+    // short timer and consume whatever is there, then flush once per batch.
+    auto polled = session->poll(std::chrono::milliseconds(20));
+    if (polled) polled = session->consume();
+    fflush(out);
     if (!polled && errno != EINTR) stop_reason = "ring buffer error: " + polled.error().message;
     if (g_stop_signal)
       stop_reason = g_stop_signal == SIGINT ? "interrupted" : "terminated";
@@ -223,9 +227,10 @@ int run_trace(const std::vector<std::string>& all_args) {
   uint64_t in_flight = session->in_flight();
   session->detach();
   while (!limit_reached) {
-    auto n = session->poll(std::chrono::milliseconds(0));
+    auto n = session->consume();
     if (!n || *n == 0) break;
   }
+  fflush(out);
   auto c = session->counters();
   fprintf(
       stderr,

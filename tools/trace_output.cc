@@ -40,7 +40,6 @@ class JsonWriter : public RecordWriter {
     });
     os.flush();
     fprintf(out_, "%s\n", line.c_str());
-    fflush(out_);
   }
 
  private:
@@ -84,7 +83,6 @@ class TableWriter : public RecordWriter {
       print_row(header, widths);
     }
     print_row(cells, widths);
-    fflush(out_);
   }
 
  private:
@@ -138,7 +136,6 @@ class CsvWriter : public RecordWriter {
           if (const auto* val = find_value(c, v)) line += csv_cell(compact(*val));
     }
     fprintf(out_, "%s\n", line.c_str());
-    fflush(out_);
   }
 
  private:

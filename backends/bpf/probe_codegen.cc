@@ -249,9 +249,12 @@ class Emitter {
     a_.mov64(r8, r0);
   }
 
+  // No wake-up: waking the reader costs the traced thread an IPI and a
+  // scheduler wake-up per record (docs/benchmarks.md); the session consumes
+  // on a short timer instead.
   void submit_record() {
     a_.mov64(r1, r8);
-    a_.mov64(r2, 0);
+    a_.mov64(r2, BPF_RB_NO_WAKEUP);
     a_.call(Helper::RingbufSubmit);
   }
 

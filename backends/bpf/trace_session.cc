@@ -167,6 +167,8 @@ Result<int> TraceSession::poll(std::chrono::milliseconds timeout) {
   return s_->reader->poll(timeout);
 }
 
+Result<int> TraceSession::consume() { return s_->reader->consume(); }
+
 int TraceSession::ring_fd() const { return s_->reader->epoll_fd(); }
 
 void TraceSession::detach() {

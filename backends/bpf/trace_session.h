@@ -47,6 +47,9 @@ class TraceSession {
 
   // Waits up to `timeout` and delivers ready records; returns how many.
   Result<int> poll(std::chrono::milliseconds timeout);
+  // Delivers what is ready without waiting (records are submitted without
+  // wake-ups, so poll alone may time out with records waiting).
+  Result<int> consume();
   int ring_fd() const;  // readable when records are ready
   // Detaches every probe; maps stay readable for a final drain.
   void detach();
