@@ -59,6 +59,7 @@ struct TraceArgs {
   int depth = 3;
   uint32_t record_budget = 16000;
   std::string bytes = "string";
+  uint32_t ring_mb = 8;
 };
 
 }  // namespace
@@ -87,7 +88,8 @@ int run_trace(const std::vector<std::string>& all_args) {
       "max-elems", po::value(&a.max_elems), "elements of a slice or array to capture (default 64)")(
       "depth", po::value(&a.depth), "pointers to follow (default 3)")(
       "record-max", po::value(&a.record_budget), "bytes of followed data per call (default 16000)")(
-      "bytes", po::value(&a.bytes), "[]byte as: string | hex");
+      "bytes", po::value(&a.bytes), "[]byte as: string | hex")(
+      "ring-size", po::value(&a.ring_mb), "ring buffer MB, a power of two (default 8); raise it when bursts drop records");
   std::vector<std::string> positional;
   po::variables_map vm;
   auto parsed = parse_args(args, opts, positional, vm);
@@ -105,6 +107,8 @@ int run_trace(const std::vector<std::string>& all_args) {
   if (a.string_max > 4096 || a.max_elems > 1024 || a.record_budget > 16000)
     return print_error(
         "trace: limits are --string-max <= 4096, --max-elems <= 1024, --record-max <= 16000");
+  if (a.ring_mb == 0 || a.ring_mb > 1024 || (a.ring_mb & (a.ring_mb - 1)) != 0)
+    return print_error("trace: --ring-size must be a power of two from 1 to 1024 (MB)");
   if (a.format != "table" && a.format != "json" && a.format != "csv")
     return print_error("trace: --format must be table, json or csv, not '" + a.format + "'");
 
@@ -189,6 +193,7 @@ int run_trace(const std::vector<std::string>& all_args) {
 
   auto t0 = std::chrono::steady_clock::now();
   bpf::SessionOptions sopts;
+  sopts.ring_bytes = a.ring_mb << 20;
   if (a.pid) sopts.pid = a.pid;
   if (launched) sopts.pid = launched->pid();
   auto session = bpf::TraceSession::start(plans, sopts, on_record);
@@ -206,10 +211,10 @@ int run_trace(const std::vector<std::string>& all_args) {
                       : std::chrono::steady_clock::time_point::max();
   std::string stop_reason;
   while (stop_reason.empty()) {
-    // Probes submit without waking us (see probe_codegen.cc): poll on a
-    // short timer and consume whatever is there, then flush once per batch.
-    auto polled = session->poll(std::chrono::milliseconds(20));
-    if (polled) polled = session->consume();
+    // Probes submit without waking us (see probe_codegen.cc): drain what is
+    // there, and only when the ring is empty wait on a short timer.
+    auto polled = session->consume();
+    if (polled && *polled == 0) polled = session->poll(std::chrono::milliseconds(20));
     fflush(out);
     if (!polled && errno != EINTR) stop_reason = "ring buffer error: " + polled.error().message;
     if (g_stop_signal)
