@@ -1,11 +1,11 @@
 #include "core/binary.h"
 
+#include <llvm/Demangle/Demangle.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
-
-#include <llvm/Demangle/Demangle.h>
 
 #include "core/debug_file.h"
 #include "core/name_match.h"
@@ -101,8 +101,15 @@ std::vector<std::string_view> Binary::function_names(bool with_inlined) {
     if (sym.is_function && !sym.name.empty() && !sym.name.starts_with("_Z"))
       names.push_back(sym.name);
   for (const auto& [name, sym] : s_->demangled_symbols()) names.push_back(name);
-  if (with_inlined)
-    for (const FunctionEntry& f : s_->dwarf->functions()) names.push_back(f.name);
+  if (with_inlined) {
+    // A function with code is named by its symbol already (C++ DWARF names
+    // lack the parameter list that tells overloads apart).
+    std::unordered_set<uint64_t> named;
+    for (const Symbol& sym : s_->symbol_file().symbols())
+      if (sym.is_function) named.insert(sym.addr);
+    for (const FunctionEntry& f : s_->dwarf->functions())
+      if (f.inlined_only || !named.contains(f.low_pc)) names.push_back(f.name);
+  }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;

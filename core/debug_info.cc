@@ -29,6 +29,7 @@
 #include <unordered_set>
 
 #include "core/dwarf_location.h"
+#include "core/dwarf_cache.h"
 #include "core/dwarf_types.h"
 #include "core/elf_file.h"
 
@@ -246,9 +247,17 @@ Result<DebugInfo> DebugInfo::load(const ElfFile& elf) {
   std::sort(jobs.begin(), jobs.end(),
             [](const Job& a, const Job& b) { return a.bytes.size() > b.bytes.size(); });
   std::atomic<size_t> next{0};
+  auto cache = DwarfCache::for_build_id(elf.build_id());
   auto work = [&] {
     for (size_t i = next++; i < jobs.size(); i = next++) {
       Job& j = jobs[i];
+      bool compressed = (j.sec->flags & SHF_COMPRESSED) || j.legacy;
+      if (compressed && cache) {
+        if (auto hit = cache->load(j.key)) {
+          j.out = std::move(hit);
+          continue;
+        }
+      }
       if (j.sec->flags & SHF_COMPRESSED) {
         j.out = inflate_elf(j.bytes, j.key);
       } else if (j.legacy) {
@@ -258,6 +267,7 @@ Result<DebugInfo> DebugInfo::load(const ElfFile& elf) {
         j.out = std::unique_ptr<llvm::MemoryBuffer>(
             llvm::MemoryBuffer::getMemBuffer(data, j.key, false));
       }
+      if (compressed && cache && j.out) cache->store(j.key, **j.out);
     }
   };
   {

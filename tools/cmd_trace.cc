@@ -89,7 +89,8 @@ int run_trace(const std::vector<std::string>& all_args) {
       "depth", po::value(&a.depth), "pointers to follow (default 3)")(
       "record-max", po::value(&a.record_budget), "bytes of followed data per call (default 16000)")(
       "bytes", po::value(&a.bytes), "[]byte as: string | hex")(
-      "ring-size", po::value(&a.ring_mb), "ring buffer MB, a power of two (default 8); raise it when bursts drop records");
+      "ring-size", po::value(&a.ring_mb),
+      "ring buffer MB, a power of two (default 8); raise it when bursts drop records");
   std::vector<std::string> positional;
   po::variables_map vm;
   auto parsed = parse_args(args, opts, positional, vm);

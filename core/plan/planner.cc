@@ -404,6 +404,19 @@ class Follower {
   std::deque<Pending> queue_;
 };
 
+// A value that lives whole in memory a register points to: a MEMORY-class C
+// result at RET (the callee returns the hidden pointer in RAX), or a C++
+// class passed by invisible reference. The register is captured and the
+// bytes are read from where it points.
+std::optional<Piece> addressed_by_register(const Location& loc, uint32_t size) {
+  if (loc.pieces.size() != 1) return std::nullopt;
+  const Piece& p = loc.pieces.front();
+  if (p.kind != PieceKind::Memory || p.base != MemBase::Register || p.reg == Reg::RSP ||
+      is_vector_reg(p.reg) || p.value_offset != 0 || (p.size != 0 && p.size < size) || size == 0)
+    return std::nullopt;
+  return p;
+}
+
 }  // namespace
 
 void plan_follows(const TypeTable& types, const std::vector<ValueNode*>& roots,
@@ -465,8 +478,16 @@ std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_
   return ops;
 }
 
-Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
+Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& typed, uint32_t id,
                              const PlanLimits& limits) {
+  ProbeSpec spec = typed;
+  // A C++ name ends in its parameter list, which -p reads as an expression
+  // list ("ns::f(long)"): the whole text names the function when one has it.
+  if (!spec.capture_all && !binary.go()) {
+    std::string whole = spec.function + "(";
+    for (size_t i = 0; i < spec.exprs.size(); ++i) whole += (i ? ", " : "") + spec.exprs[i].text;
+    if (binary.resolve(whole + ")")) spec = ProbeSpec{.function = whole + ")"};
+  }
   auto name = binary.resolve(spec.function);
   if (!name) return std::unexpected(name.error());
   auto fn = binary.function(*name, LoadOptions{.inline_instances = false});
@@ -524,6 +545,7 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
   uint32_t offset = sizeof(RecordHeader);
   auto lay_out = [&](bool for_results) -> Status {
     size_t first = plan.values.size();
+    std::vector<std::pair<uint32_t, int64_t>> indirect;  // value index, offset from the register
     for (const Selected& s : *selected) {
       if (s.is_result != for_results) continue;
       const Type& t = binary.types().get(s.var->type);
@@ -540,18 +562,59 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
         v.path = s.expr->path;
         v.fn = s.expr->fn;
       }
-      auto ops = capture_ops_for(loc.location, size, offset, index, v);
-      if (!v.available) ops.clear();
+      std::vector<CaptureOp> ops;
+      if (auto via = addressed_by_register(loc.location, size)) {
+        ops.push_back(CaptureOp{.source = CaptureOp::Source::Register,
+                                .reg = via->reg,
+                                .size = 8,
+                                .record_offset = offset,
+                                .value_index = index});
+        indirect.emplace_back(index, via->offset);
+      } else {
+        ops = capture_ops_for(loc.location, size, offset, index, v);
+        if (!v.available) ops.clear();
+      }
       auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;
       dest.insert(dest.end(), ops.begin(), ops.end());
       plan.values.push_back(std::move(v));
       offset += align8(size);
     }
+    std::vector<ValueNode*> roots;
+    // The record slot of an indirect value holds the address; its bytes go to
+    // a payload read before anything is followed from them. Decoded as a
+    // pointer, an unreadable address shows as such; a path expression needs
+    // the value's own node, so there the payload is the image.
+    for (auto [index, add] : indirect) {
+      PlannedValue& v = plan.values[index];
+      uint32_t status = offset++;
+      uint32_t payload = align8(offset);
+      offset = payload + align8(v.size);
+      (for_results ? plan.return_derefs : plan.entry_derefs)
+          .push_back(DerefOp{.addr_offset = v.record_offset,
+                             .addr_add = static_cast<int32_t>(add),
+                             .max_bytes = v.size,
+                             .dest = payload,
+                             .status = status});
+      v.node.type = v.type;
+      if (v.path.empty() && v.fn == ProbeExpr::Fn::None) {
+        v.node.offset = v.record_offset;
+        v.node.follow = ValueNode::Follow::Pointer;
+        v.node.status = status;
+        v.node.payload = payload;
+        v.node.payload_max = v.size;
+        v.node.children = {ValueNode{.type = v.type, .offset = payload}};
+        roots.push_back(&v.node.children[0]);
+      } else {
+        v.node.offset = payload;
+        roots.push_back(&v.node);
+      }
+    }
     if (offset > kMaxRecord) return fail(plan.function + ": the values are too large to capture");
     uint32_t end = std::min(offset + budget, kMaxRecord);
-    std::vector<ValueNode*> roots;
     for (size_t i = first; i < plan.values.size(); ++i) {
       PlannedValue& v = plan.values[i];
+      if (std::any_of(indirect.begin(), indirect.end(), [&](auto& x) { return x.first == i; }))
+        continue;
       v.node.type = v.type;
       v.node.offset = v.record_offset;
       if (v.available) roots.push_back(&v.node);
