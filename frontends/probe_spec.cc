@@ -126,7 +126,7 @@ Result<ProbeSpec> parse_probe_spec(const std::string& input) {
     std::string piece =
         body.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto expr = parse_expr(text, trim(piece), open + 2 + start);
-    if (!expr) return std::unexpected(expr.error());
+    if (!expr) return ProbeSpec{.function = text, .list_error = expr.error().message};
     spec.exprs.push_back(std::move(*expr));
     if (comma == std::string::npos) break;
     start = comma + 1;

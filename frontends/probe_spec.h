@@ -36,6 +36,10 @@ struct ProbeSpec {
   std::string function;          // as typed; resolved against the binary later
   bool capture_all = true;       // no parenthesized list
   std::vector<ProbeExpr> exprs;  // when !capture_all
+  // A trailing (...) that is not an expression list, e.g. a C++ parameter
+  // list "(char const*)": the whole text is taken as the function name and
+  // this keeps why, for the error if no function has that name.
+  std::string list_error;
 };
 
 // Errors name the position: "probe 'f(a,,b)': empty expression at column 5".

@@ -489,6 +489,7 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& typed, uint32_t id
     if (binary.resolve(whole + ")")) spec = ProbeSpec{.function = whole + ")"};
   }
   auto name = binary.resolve(spec.function);
+  if (!name && !spec.list_error.empty()) return fail(spec.list_error);
   if (!name) return std::unexpected(name.error());
   auto fn = binary.function(*name, LoadOptions{.inline_instances = false});
   if (!fn) return std::unexpected(fn.error());

@@ -38,14 +38,23 @@ TEST(ProbeSpec, ExpressionListOfEveryKind) {
   EXPECT_EQ(s->exprs[4].name, "note");
 }
 
+TEST(ProbeSpec, UnparsableListMakesTheWholeTextTheFunctionName) {
+  // C++ names end in their parameter list.
+  auto s = parse_probe_spec("shop::f(char const*)");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->function, "shop::f(char const*)");
+  EXPECT_TRUE(s->capture_all);
+  EXPECT_THAT(s->list_error, HasSubstr("not a parameter name"));
+}
+
 TEST(ProbeSpec, MalformedInputNamesTheProblem) {
   EXPECT_THAT(parse_probe_spec("").error().message, HasSubstr("empty probe"));
   EXPECT_THAT(parse_probe_spec("f(a,,b)").error().message,
               HasSubstr("empty expression at column 5"));
   EXPECT_THAT(parse_probe_spec("f()").error().message, HasSubstr("empty expression list"));
-  EXPECT_THAT(parse_probe_spec("f(@lat)").error().message, HasSubstr("unknown builtin '@lat'"));
-  EXPECT_THAT(parse_probe_spec("f($x)").error().message, HasSubstr("not a result reference"));
-  EXPECT_THAT(parse_probe_spec("f(a b)").error().message, HasSubstr("not a parameter name"));
+  EXPECT_THAT(parse_probe_spec("f(@lat)")->list_error, HasSubstr("unknown builtin '@lat'"));
+  EXPECT_THAT(parse_probe_spec("f($x)")->list_error, HasSubstr("not a result reference"));
+  EXPECT_THAT(parse_probe_spec("f(a b)")->list_error, HasSubstr("not a parameter name"));
   EXPECT_THAT(parse_probe_spec("f(a))").error().message, HasSubstr("unbalanced"));
 }
 
@@ -90,8 +99,8 @@ TEST(ProbeSpecPaths, DerefAppliesToTheWholeSelector) {
 }
 
 TEST(ProbeSpecPaths, MalformedPathsNameTheProblem) {
-  EXPECT_THAT(parse_probe_spec("f(s[i])").error().message, HasSubstr("an index is a constant"));
-  EXPECT_THAT(parse_probe_spec("f(a..b)").error().message, HasSubstr("bad field name"));
+  EXPECT_THAT(parse_probe_spec("f(s[i])")->list_error, HasSubstr("an index is a constant"));
+  EXPECT_THAT(parse_probe_spec("f(a..b)")->list_error, HasSubstr("bad field name"));
   EXPECT_THAT(parse_probe_spec("f(len(a)").error().message, HasSubstr("unbalanced"));
 }
 
