@@ -507,7 +507,10 @@ class SysvAbi final : public AbiPlugin {
 
   int match(const BinaryFacts& binary, const Function& fn) const override {
     Language l = fn.language != Language::Unknown ? fn.language : binary.language;
-    return l == Language::C || l == Language::CPlusPlus ? 10 : 0;
+    if (l == Language::C || l == Language::CPlusPlus) return 10;
+    // gccgo compiles Go with GCC's back end and the SysV convention.
+    if (l == Language::Go && fn.producer.starts_with("GNU Go")) return 10;
+    return 0;
   }
 
   Result<std::vector<ValueLocation>> params_at_entry(const Function& fn,

@@ -474,6 +474,14 @@ TEST_F(Sysv, MatchesCAndCxxOnly) {
   EXPECT_EQ(abi->match(none, c_fn({}, kNoType, Language::C)), 10);
   EXPECT_EQ(abi->match(none, c_fn({}, kNoType, Language::CPlusPlus)), 10);
   EXPECT_EQ(abi->match(none, c_fn({}, kNoType, Language::Go)), 0);
+  // gccgo: Go compiled by GCC follows the SysV convention.
+  Function gccgo = c_fn({}, kNoType, Language::Go);
+  gccgo.producer = "GNU Go 12.2.0 -mtune=generic -march=x86-64 -g -O2 -fsplit-stack";
+  EXPECT_EQ(abi->match(none, gccgo), 10);
+  AbiRegistry registry;
+  auto chosen = registry.select(BinaryFacts{.language = Language::Go}, gccgo);
+  ASSERT_TRUE(chosen);
+  EXPECT_EQ((*chosen)->name(), "sysv");
   EXPECT_EQ(abi->match(none, c_fn({}, kNoType, Language::Rust)), 0);
   EXPECT_EQ(abi->match(BinaryFacts{.language = Language::C}, c_fn({}, kNoType, Language::Unknown)),
             10);
