@@ -478,8 +478,7 @@ TEST_F(Sysv, MatchesCAndCxxOnly) {
   Function gccgo = c_fn({}, kNoType, Language::Go);
   gccgo.producer = "GNU Go 12.2.0 -mtune=generic -march=x86-64 -g -O2 -fsplit-stack";
   EXPECT_EQ(abi->match(none, gccgo), 10);
-  AbiRegistry registry;
-  auto chosen = registry.select(BinaryFacts{.language = Language::Go}, gccgo);
+  auto chosen = AbiRegistry().select(BinaryFacts{.language = Language::Go}, gccgo);
   ASSERT_TRUE(chosen);
   EXPECT_EQ((*chosen)->name(), "sysv");
   EXPECT_EQ(abi->match(none, c_fn({}, kNoType, Language::Rust)), 0);
