@@ -478,7 +478,8 @@ TEST_F(Sysv, MatchesCAndCxxOnly) {
   Function gccgo = c_fn({}, kNoType, Language::Go);
   gccgo.producer = "GNU Go 12.2.0 -mtune=generic -march=x86-64 -g -O2 -fsplit-stack";
   EXPECT_EQ(abi->match(none, gccgo), 10);
-  auto chosen = AbiRegistry().select(BinaryFacts{.language = Language::Go}, gccgo);
+  AbiRegistry plugins;  // owns the plugin `chosen` points to
+  auto chosen = plugins.select(BinaryFacts{.language = Language::Go}, gccgo);
   ASSERT_TRUE(chosen);
   EXPECT_EQ((*chosen)->name(), "sysv");
   EXPECT_EQ(abi->match(none, c_fn({}, kNoType, Language::Rust)), 0);
