@@ -236,7 +236,9 @@ class Emitter {
     return {};
   }
 
-  void reserve_record(Label done) {
+  // R8 = a ring-buffer record, or count a drop, run `on_drop` and go to `done`.
+  template <class OnDrop>
+  void reserve_record(Label done, OnDrop on_drop) {
     Label ok = a_.new_label();
     a_.ld_map_fd(r1, maps_.ring);
     a_.mov64(r2, static_cast<int32_t>(plan_.record_size));
@@ -244,9 +246,13 @@ class Emitter {
     a_.call(Helper::RingbufReserve);
     a_.jmp(JmpOp::Jne, r0, 0, ok);
     bump(kDrops);
+    on_drop();
     a_.ja(done);
     a_.bind(ok);
     a_.mov64(r8, r0);
+  }
+  void reserve_record(Label done) {
+    reserve_record(done, [] {});
   }
 
   // No wake-up: waking the reader costs the traced thread an IPI and a
@@ -327,19 +333,12 @@ Result<std::vector<bpf_insn>> emit_return_program(const ProbePlan& plan, const P
   a.ja(done);
   a.bind(found);
   a.mov64(r7, r0);
-  Label reserved = a.new_label();
-  a.ld_map_fd(r1, maps.ring);
-  a.mov64(r2, static_cast<int32_t>(plan.record_size));
-  a.mov64(r3, 0);
-  a.call(Helper::RingbufReserve);
-  a.jmp(JmpOp::Jne, r0, 0, reserved);
-  e.bump(kDrops);
-  a.ld_map_fd(r1, maps.inflight);
-  e.key_ptr(r2);
-  a.call(Helper::MapDeleteElem);
-  a.ja(done);
-  a.bind(reserved);
-  a.mov64(r8, r0);
+  // A dropped record must not leave its call in flight.
+  e.reserve_record(done, [&] {
+    a.ld_map_fd(r1, maps.inflight);
+    e.key_ptr(r2);
+    a.call(Helper::MapDeleteElem);
+  });
   for (uint32_t off = 0; off + 8 <= plan.entry_size; off += 8) {
     a.ldx(Size::DW, r1, r7, static_cast<int16_t>(off));
     a.stx(Size::DW, r8, static_cast<int16_t>(off), r1);

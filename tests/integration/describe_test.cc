@@ -16,11 +16,6 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-bool register_abi(const std::string& go_version) {
-  int minor = std::stoi(go_version.substr(go_version.find('.') + 1));
-  return minor >= 17;
-}
-
 struct Expected {
   std::string name, type, kind;
   int64_t size;
@@ -254,11 +249,7 @@ TEST_P(Describe, ListShowsGoSignatures) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GoVersions, Describe, ::testing::ValuesIn(go_versions()),
-                         [](const auto& info) {
-                           std::string n = "go" + info.param;
-                           std::replace(n.begin(), n.end(), '.', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return go_version_test_name(info.param); });
 
 // Bad input: one line on stderr, exit status 1, never a crash.
 class DescribeErrors : public ::testing::Test {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
@@ -89,6 +90,16 @@ std::vector<std::string> go_versions() {
   std::vector<std::string> out;
   for (std::string v; in >> v;) out.push_back(v);
   return out;
+}
+
+bool register_abi(const std::string& go_version) {
+  return std::stoi(go_version.substr(go_version.find('.') + 1)) >= 17;
+}
+
+std::string go_version_test_name(const std::string& go_version) {
+  std::string n = "go" + go_version;
+  std::replace(n.begin(), n.end(), '.', '_');
+  return n;
 }
 
 std::string build_fixture(const std::string& go_version, const std::string& fixture,

@@ -27,6 +27,12 @@ std::string cli_path();
 // "1.15 1.19 <newest harness/toolchains knows>".
 std::vector<std::string> go_versions();
 
+// True for Go versions with the register ABI (1.17 and later).
+bool register_abi(const std::string& go_version);
+
+// A test-name suffix for a Go version parameter: "1.19" -> "go1_19".
+std::string go_version_test_name(const std::string& go_version);
+
 // Path of the fixture binary; fails the calling test (ADD_FAILURE) and
 // returns "" when the build fails.
 std::string build_fixture(const std::string& go_version, const std::string& fixture,

@@ -13,8 +13,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-bool register_abi(const std::string& v) { return std::stoi(v.substr(v.find('.') + 1)) >= 17; }
-
 class Rich : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Rich, EveryKindAsArgumentAndResultMatchesGroundTruth) {
@@ -90,11 +88,7 @@ TEST_P(Rich, NestedErrorsShowTheOuterTypeAndMessage) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GoVersions, Rich, ::testing::ValuesIn(go_versions()),
-                         [](const auto& info) {
-                           std::string n = "go" + info.param;
-                           std::replace(n.begin(), n.end(), '.', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return go_version_test_name(info.param); });
 
 }  // namespace
 }  // namespace dynprobe::test

@@ -85,10 +85,6 @@ TEST_P(Trace, ArgumentsOnlyProbeNeedsNoReturnSite) {
   EXPECT_EQ(want_n, got_n);
 }
 
-bool register_abi(const std::string& go_version) {
-  return std::stoi(go_version.substr(go_version.find('.') + 1)) >= 17;
-}
-
 TEST_P(Trace, EveryScalarKindAsArgumentAndResult) {
   const std::vector<std::string> probes = {
       "main.Bool",       "main.Int",     "main.Int8",    "main.Int16",   "main.Int32",
@@ -158,11 +154,7 @@ TEST_P(Trace, StackGrowthYieldsOneRecordPerCall) {
 }
 
 INSTANTIATE_TEST_SUITE_P(GoVersions, Trace, ::testing::ValuesIn(go_versions()),
-                         [](const auto& info) {
-                           std::string n = "go" + info.param;
-                           std::replace(n.begin(), n.end(), '.', '_');
-                           return n;
-                         });
+                         [](const auto& info) { return go_version_test_name(info.param); });
 
 class TraceTargets : public ::testing::Test {
  protected:
