@@ -10,6 +10,10 @@ packages=(
   libprotobuf-dev protobuf-compiler
   googletest libgtest-dev libgmock-dev
   bpftrace gdb binutils clang-format
+  # the C++ fixtures are built with both g++ and clang++ (tests/integration/cpp_test.cc)
+  clang
+  # run-demo.sh's client; the benchmarks' JSON checks
+  curl jq
   # harness/toolchains: apt-get download + dpkg -x, signature checks with gpgv
   dpkg-dev gpgv debian-archive-keyring
 )
