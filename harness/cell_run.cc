@@ -48,7 +48,7 @@ class TempDir {
   std::string path_;
 };
 
-std::string first_line(const std::string& text) {
+std::string last_line(const std::string& text) {
   std::string s = trim(text);
   // The last line of a tool's stderr says why it stopped; earlier ones are progress.
   auto nl = s.rfind('\n');
@@ -90,12 +90,12 @@ std::optional<int64_t> summary_count(const std::string& err, const std::string& 
 
 }  // namespace
 
-const CellRunner::Kinds& CellRunner::kinds(const Cell& cell, const std::string& function,
-                                           const std::vector<std::string>& binary_args,
-                                           const std::string& debug_root, CellResult& result) {
+CellRunner::Kinds CellRunner::kinds(const Cell& cell, const std::string& function,
+                                    const std::vector<std::string>& binary_args,
+                                    const std::string& debug_root, CellResult& result) {
   std::string key = cell.go + " " + cell.fixture + " " + function;
   if (auto it = kinds_.find(key); it != kinds_.end()) return it->second;
-  Kinds& k = kinds_[key];
+  Kinds k;
   std::vector<std::string> argv = {config_.dynprobe, "describe", binary_args.front(),
                                    function,         "--format", "json"};
   argv.insert(argv.end(), binary_args.begin() + 1, binary_args.end());
@@ -104,10 +104,8 @@ const CellRunner::Kinds& CellRunner::kinds(const Cell& cell, const std::string& 
   const json::Object* o = parsed ? parsed->getAsObject() : nullptr;
   if (r.exit_code != 0 || o == nullptr) {
     if (!parsed) llvm::consumeError(parsed.takeError());
-    result.notes.push_back("describe " + function + " failed: " + first_line(r.err));
-    kinds_.erase(key);
-    static const Kinds none;
-    return none;
+    result.notes.push_back("describe " + function + " failed: " + last_line(r.err));
+    return k;
   }
   if (const auto* params = o->getArray("params"))
     for (const auto& p : *params)
@@ -119,6 +117,7 @@ const CellRunner::Kinds& CellRunner::kinds(const Cell& cell, const std::string& 
       if (const auto* ro = (*results)[i].getAsObject())
         k["ret.$" + std::to_string(i)] = ro->getString("kind").value_or("?").str();
   k["latency_ns"] = "latency";
+  kinds_[key] = k;
   return k;
 }
 
@@ -158,7 +157,7 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
       {config_.source_root + "/harness/build-fixture", cell.go, cell.fixture, build_mode},
       {"", 3600});
   if (built.exit_code != 0) {
-    fail("build failed: " + first_line(built.err));
+    fail("build failed: " + last_line(built.err));
     return finish();
   }
   std::string binary = trim(built.out);
@@ -221,7 +220,7 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
     auto found = o ? o->getString("debug_file") : std::nullopt;
     res.debug_file = found ? found->str() : "";
     if (d.exit_code != 0 || !found)
-      fail("describe did not find the debug file " + expect_debug + ": " + first_line(d.err));
+      fail("describe did not find the debug file " + expect_debug + ": " + last_line(d.err));
     else if (res.debug_file != expect_debug && !same_file(res.debug_file, expect_debug))
       fail("DWARF read from " + found->str() + ", expected " + expect_debug);
   }
@@ -237,10 +236,16 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
   opts.gaps = [&](const GapQuery& q) { return gaps_.match(cell, q.probe, q.field, q.marker); };
 
   auto tally = [&](const Comparison& c, const std::string& function) {
-    const Kinds& kinds = this->kinds(cell, function, binary_args, debug_root, res);
+    const Kinds kinds = this->kinds(cell, function, binary_args, debug_root, res);
     for (const auto& f : c.findings) {
+      // Where describe does not know the value (results of an inline-only
+      // function), its ground-truth shape stands in: "integer", "float"...
       auto it = kinds.find(f.root);
-      Tally& k = res.by_kind[it == kinds.end() ? "unknown" : it->second];
+      std::string kind = it != kinds.end()      ? it->second
+                         : f.root.empty()       ? "(whole call)"
+                         : f.root_shape.empty() ? "unknown"
+                                                : "(" + f.root_shape + ")";
+      Tally& k = res.by_kind[kind];
       Tally add;
       add.checked = f.values;
       if (f.outcome == Outcome::matched) add.matched = f.values;
@@ -298,7 +303,7 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
       fail(what + ": timed out after " + std::to_string(config_.timeout_seconds) + " s");
     if (r.signal != 0) fail(what + ": dynprobe killed by signal " + std::to_string(r.signal));
     if (r.exit_code != 0 && !r.timed_out && r.signal == 0)
-      fail(what + ": dynprobe exited " + std::to_string(r.exit_code) + ": " + first_line(r.err));
+      fail(what + ": dynprobe exited " + std::to_string(r.exit_code) + ": " + last_line(r.err));
     if (auto drops = summary_count(r.err, "drops"); drops && *drops > 0)
       fail(what + ": " + std::to_string(*drops) + " ring-buffer drops");
     for (const char* counter :
@@ -316,24 +321,30 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
   JsonLines main_truth;
   if (!together.empty()) {
     auto [r, text] = trace(together);
-    check_session(r, "trace");
     auto truth = parse_json_lines(r.out);
-
-    auto records = parse_json_lines(text);
-    for (const auto& e : truth.errors) fail("ground truth: " + e);
-    for (const auto& e : records.errors) fail("dynprobe output: " + e);
-    if (r.exit_code == 0) {
-      main_truth = truth.lines;
-      for (const auto& f : together) tally(compare(truth.lines, records.lines, f), f);
-      std::set<std::string> known;
-      for (const auto& f : spec.functions) known.insert(f.name);
-      std::set<std::string> unlisted;
-      for (const auto& l : truth.lines)
-        if (auto p = l.getString("probe"); p && !known.contains(p->str()))
-          unlisted.insert(p->str());
-      for (const auto& p : unlisted)
-        fail("the fixture prints ground truth for " + p +
-             ", which harness/fixture_table.cc does not trace");
+    if (r.exit_code != 0 && r.signal == 0 && !r.timed_out && truth.lines.empty()) {
+      // Refused before the program ran (a probe dynprobe cannot plan): each
+      // function alone, so the refusal is pinned on one and the rest compared.
+      alone = together;
+      together.clear();
+    } else {
+      check_session(r, "trace");
+      auto records = parse_json_lines(text);
+      for (const auto& e : truth.errors) fail("ground truth: " + e);
+      for (const auto& e : records.errors) fail("dynprobe output: " + e);
+      if (r.exit_code == 0) {
+        main_truth = truth.lines;
+        for (const auto& f : together) tally(compare(truth.lines, records.lines, f), f);
+        std::set<std::string> known;
+        for (const auto& f : spec.functions) known.insert(f.name);
+        std::set<std::string> unlisted;
+        for (const auto& l : truth.lines)
+          if (auto p = l.getString("probe"); p && !known.contains(p->str()))
+            unlisted.insert(p->str());
+        for (const auto& p : unlisted)
+          fail("the fixture prints ground truth for " + p +
+               ", which harness/fixture_table.cc does not trace");
+      }
     }
   }
 
@@ -366,8 +377,9 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
         if (const auto* p = line->getObject(part))
           for (const auto& [k, v] : *p) {
             std::string field = std::string(part) + "." + k.str();
-            c.findings.push_back(Finding{f, "", c.truth_calls - 1, field, field, Outcome::gap,
-                                         count_values(v), show(v), first_line(r.err), *rule});
+            c.findings.push_back(Finding{f, "", c.truth_calls - 1, field, field, shape_of(v),
+                                         Outcome::gap, count_values(v), show(v), last_line(r.err),
+                                         *rule});
           }
     }
     tally(c, f);

@@ -62,9 +62,9 @@ class CellRunner {
 
  private:
   using Kinds = std::map<std::string, std::string>;  // "args.x" / "ret.$0" -> kind
-  const Kinds& kinds(const Cell& cell, const std::string& function,
-                     const std::vector<std::string>& binary_args, const std::string& debug_root,
-                     CellResult& result);
+  Kinds kinds(const Cell& cell, const std::string& function,
+              const std::vector<std::string>& binary_args, const std::string& debug_root,
+              CellResult& result);
 
   RunnerConfig config_;
   const KnownGaps& gaps_;

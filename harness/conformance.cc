@@ -201,8 +201,15 @@ int run(int argc, char** argv) {
   report.go = go;
   report.modes = modes;
   for (const auto& f : fixtures) report.fixtures.push_back(f.name);
-  report.command = "harness/conformance";
-  for (int i = 1; i < argc; ++i) report.command += std::string(" ") + argv[i];
+  // The selection, not the report paths: what a reader needs to repeat it.
+  auto joined = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+    return s;
+  };
+  report.command = o.all ? "harness/conformance --all"
+                         : "harness/conformance --go " + joined(report.go) + " --modes " +
+                               joined(report.modes) + " --fixtures " + joined(report.fixtures);
   report.started = utc_now();
   auto start = std::chrono::steady_clock::now();
 

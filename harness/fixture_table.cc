@@ -26,6 +26,11 @@ std::vector<FixtureSpec> fixture_table() {
        in_order_all({"main.Sum", "main.(*ledger).Record", "main.ledger.Count", "main.Mix",
                      "main.Many", "main.Pair", "main.Floaty", "main.add", "main.sumTo",
                      "main.scaled", "main.fib"})},
+      {"rich", {}, in_order_all({"main.Cat",    "main.Sum",    "main.Nest",   "main.NestPtr",
+                                 "main.Embed",  "main.Scale",  "main.Deref2", "main.Prepend",
+                                 "main.Second", "main.Ints",   "main.Monies", "main.Strs",
+                                 "main.Bytes",  "main.Arrays", "main.With",   "main.Queue",
+                                 "main.Apply",  "main.Wrap",   "main.Box",    "main.Swap"})},
       {"goroutines", {}, {{"main.work", by_goid}, {"main.depth", by_goid}}},
       {"stackgrow", {}, {{"main.grow", by_goid}, {"main.leaf", in_order}}},
   };

@@ -122,6 +122,24 @@ size_t count_values(const json::Value& v) {
   return n == 0 ? 1 : n;
 }
 
+std::string shape_of(const json::Value& v) {
+  switch (v.kind()) {
+    case json::Value::Null:
+      return "null";
+    case json::Value::Boolean:
+      return "bool";
+    case json::Value::Number:
+      return v.getAsInteger() || v.getAsUINT64() ? "integer" : "float";
+    case json::Value::String:
+      return "string";
+    case json::Value::Array:
+      return "array";
+    case json::Value::Object:
+      return "object";
+  }
+  return "";
+}
+
 std::optional<Marker> marker_of(const json::Value& captured) {
   const auto* o = captured.getAsObject();
   if (o == nullptr || o->size() != 1) return std::nullopt;
@@ -221,8 +239,10 @@ class Walker {
     }
     for (const auto& k : sorted_keys(want)) {
       std::string field = name + "." + k;
+      root_shape_ = shape_of(*want.get(k));
       value(*want.get(k), got->get(k), field, field, 0);
     }
+    root_shape_.clear();
     for (const auto& k : sorted_keys(*got))
       if (!want.get(k)) {
         std::string field = name + "." + k;
@@ -239,14 +259,15 @@ class Walker {
     const auto* got = record.get("latency_ns");
     auto l = record.getInteger("latency_ns");
     bool ok = l && (!lo || *l >= *lo) && (!hi || *l <= *hi);
+    root_shape_ = "integer";
     add("latency_ns", "latency_ns", ok ? Outcome::matched : Outcome::mismatch, 1, range,
         got ? show(*got) : "nothing");
   }
 
   void add(const std::string& field, const std::string& root, Outcome o, size_t values,
            std::string expected, std::string captured, std::optional<size_t> rule = {}) {
-    out_.push_back(Finding{probe_, group_, call_, field, root, o, values, std::move(expected),
-                           std::move(captured), rule});
+    out_.push_back(Finding{probe_, group_, call_, field, root, root_shape_, o, values,
+                           std::move(expected), std::move(captured), rule});
   }
 
  private:
@@ -255,6 +276,7 @@ class Walker {
   size_t call_;
   const CompareOptions& opts_;
   std::vector<Finding>& out_;
+  std::string root_shape_;
 };
 
 size_t call_values(const json::Object& truth_line) {
@@ -273,7 +295,7 @@ Comparison compare_sequences(const std::vector<const json::Object*>& want,
   c.records = got.size();
   for (size_t i = 0; i < want.size(); ++i) {
     if (i >= got.size()) {
-      c.findings.push_back(Finding{probe, group, i, "", "", Outcome::mismatch,
+      c.findings.push_back(Finding{probe, group, i, "", "", "", Outcome::mismatch,
                                    call_values(*want[i]), show(json::Value(json::Object(*want[i]))),
                                    "no record"});
       continue;
@@ -284,7 +306,7 @@ Comparison compare_sequences(const std::vector<const json::Object*>& want,
     if (opts.latency_bounds) w.latency(*want[i], *got[i]);
   }
   for (size_t i = want.size(); i < got.size(); ++i)
-    c.findings.push_back(Finding{probe, group, i, "", "", Outcome::mismatch, 0, "no call",
+    c.findings.push_back(Finding{probe, group, i, "", "", "", Outcome::mismatch, 0, "no call",
                                  show(json::Value(json::Object(*got[i])))});
   return c;
 }
@@ -293,6 +315,7 @@ Finding no_truth(const std::string& probe, size_t records) {
   return Finding{probe,
                  "",
                  std::nullopt,
+                 "",
                  "",
                  "",
                  Outcome::mismatch,

@@ -45,6 +45,9 @@ std::string json_diff(const llvm::json::Value& expected, const llvm::json::Value
 // object counts as one value, it is still something to capture.
 size_t count_values(const llvm::json::Value& v);
 
+// The JSON shape of a value: null, bool, integer, float, string, array, object.
+std::string shape_of(const llvm::json::Value& v);
+
 // dynprobe writes a value it did not capture as an object with one key
 // starting with '$' ({"$unavailable": "in X0, ..."}, {"$string": {...}}).
 struct Marker {
@@ -73,6 +76,7 @@ struct Finding {
   std::optional<size_t> call;  // index within the probe's (or the group's) calls
   std::string field;           // "" for a whole call
   std::string root;            // the parameter or result: "args.l", "ret.$0", "latency_ns"
+  std::string root_shape;      // shape_of its ground-truth value ("" for structure)
   Outcome outcome = Outcome::mismatch;
   size_t values = 1;     // ground-truth values this finding covers (0 for an extra one)
   std::string expected;  // compact JSON, or a short phrase for structure

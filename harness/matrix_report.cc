@@ -229,15 +229,25 @@ std::string report_markdown(const Report& report, const KnownGaps& gaps) {
        << " | #" << r.issue << " | " << s.values << " | " << state_name(s.state) << " |\n";
   }
 
-  bool any_debug = false;
-  for (const auto& c : report.cells) any_debug |= !c.debug_file.empty();
-  if (any_debug) {
+  // One row per toolchain and lookup: the describe check passed in every
+  // cell that has a path (a failure is a mismatch line above).
+  std::map<std::pair<std::string, std::string>, std::pair<size_t, std::string>> lookups;
+  for (const auto& c : report.cells)
+    if (!c.debug_file.empty()) {
+      auto& [n, example] = lookups[{c.cell.go, c.cell.mode}];
+      if (n++ == 0) example = c.debug_file;
+    }
+  if (!lookups.empty()) {
     md << "\n### Where dynprobe found DWARF (stripped modes)\n\n"
-       << "| Go | mode | fixture | debug file dynprobe read |\n|---|---|---|---|\n";
-    for (const auto& c : report.cells)
-      if (!c.debug_file.empty())
-        md << "| " << c.cell.go << " | " << c.cell.mode << " | " << c.cell.fixture << " | `"
-           << c.debug_file << "` |\n";
+       << "`dynprobe describe` must name this file as `debug_file`; with `--debug-file` and "
+          "by build-id it must also fail on the same binary without that lookup.\n\n"
+       << "| Go | mode | fixtures | debug file dynprobe read (first fixture) |\n"
+          "|---|---|---|---|\n";
+    for (const auto& g : report.go)
+      for (const auto& m : report.modes)
+        if (auto it = lookups.find({g, m}); it != lookups.end())
+          md << "| " << g << " | " << m << " | " << it->second.first << " | `" << it->second.second
+             << "` |\n";
   }
 
   size_t shown = 0;

@@ -14,7 +14,6 @@
 #include "tools/cli_args.h"
 #include "tools/commands.h"
 #include "tools/launched_command.h"
-#include "tools/load_bias.h"
 #include "tools/trace_output.h"
 
 namespace po = boost::program_options;
@@ -157,22 +156,20 @@ int run_trace(const std::vector<std::string>& all_args) {
   auto writer = make_writer(a.format, out, plans, realtime_offset_ns());
   if (!writer) return print_error(writer.error().message);
 
-  LoadBias bias(binary->elf(), path);
   std::optional<uint64_t> types_base;
   if (const Symbol* s = binary->symbol("runtime.types")) types_base = s->addr;
-  DecodeContext context{
-      .types = &binary->types(),
-      // DW_AT_go_runtime_type holds the _type's offset from runtime.types.
-      .dynamic_type = [&](uint32_t pid, uint64_t address) -> std::optional<TypeId> {
-        if (!types_base) return std::nullopt;
-        auto t = binary->debug().type_by_runtime_address(address - bias.of(pid) - *types_base);
-        return t ? std::optional<TypeId>(*t) : std::nullopt;
-      },
-      .symbolize = [&](uint32_t pid, uint64_t address) -> std::string {
-        const Symbol* s = binary->function_containing(address - bias.of(pid));
-        return s ? s->name : "";
-      },
-      .bytes_as_hex = a.bytes == "hex"};
+  DecodeContext context{.types = &binary->types(),
+                        // DW_AT_go_runtime_type holds the _type's offset from runtime.types.
+                        .dynamic_type = [&](uint64_t address) -> std::optional<TypeId> {
+                          if (!types_base) return std::nullopt;
+                          auto t = binary->debug().type_by_runtime_address(address - *types_base);
+                          return t ? std::optional<TypeId>(*t) : std::nullopt;
+                        },
+                        .symbolize = [&](uint64_t address) -> std::string {
+                          const Symbol* s = binary->function_containing(address);
+                          return s ? s->name : "";
+                        },
+                        .bytes_as_hex = a.bytes == "hex"};
   RecordDecoder decoder(plans, context);
   uint64_t records = 0, decode_errors = 0;
   bool limit_reached = false;

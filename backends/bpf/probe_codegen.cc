@@ -22,6 +22,7 @@ constexpr int16_t kGoidOff = offsetof(RecordHeader, goid);
 constexpr int16_t kEntryNsOff = offsetof(RecordHeader, entry_ns);
 constexpr int16_t kLatencyOff = offsetof(RecordHeader, latency_ns);
 constexpr int16_t kMissingOff = offsetof(RecordHeader, missing);
+constexpr int16_t kEntryIpOff = offsetof(RecordHeader, entry_ip);
 
 enum StatSlot : int16_t {
   kDrops = offsetof(SessionStats, drops),
@@ -123,6 +124,8 @@ class Emitter {
     a_.stx(Size::DW, r8, kEntryNsOff, r0);
     a_.st(Size::DW, r8, kLatencyOff, 0);
     a_.st(Size::DW, r8, kMissingOff, 0);
+    a_.ldx(Size::DW, r1, r6, *pt_regs_offset(Reg::RIP));
+    a_.stx(Size::DW, r8, kEntryIpOff, r1);
   }
 
   void mark_missing(uint32_t value_index) {

@@ -38,6 +38,7 @@ class NodeDecoder {
   llvm::json::Value node(const ValueNode& n) {
     // A copy: decoding an interface below may add types and move the table.
     Type t = ctx_.types->get(n.type);
+    if (in_hole(n, t)) return unavailable_marker(ctx_.holes_reason);
     auto image = rec_.subspan(std::min<size_t>(n.offset, rec_.size()));
     if (image.size() < t.size)
       return llvm::json::Object{{"$truncated", static_cast<int64_t>(image.size())}};
@@ -89,7 +90,7 @@ class NodeDecoder {
         if (word(rec_, n.offset) == 0) return nullptr;
         if (failed) return unreadable_marker();
         uint64_t code = word(rec_, n.payload);
-        std::string name = ctx_.symbolize ? ctx_.symbolize(ctx_.pid, code) : "";
+        std::string name = ctx_.symbolize ? ctx_.symbolize(code - ctx_.bias) : "";
         return name.empty() ? hex_address(code) : name;
       }
       case ValueNode::Follow::Interface:
@@ -113,6 +114,19 @@ class NodeDecoder {
   }
 
  private:
+  // Whether a leaf of the value's own image overlaps bytes that were not
+  // captured; structs and arrays answer field by field.
+  bool in_hole(const ValueNode& n, const Type& t) const {
+    if (!ctx_.holes || ctx_.holes->empty()) return false;
+    if (!n.children.empty() && n.follow == ValueNode::Follow::None) return false;
+    if (n.offset < ctx_.value_offset || n.offset >= ctx_.value_offset + ctx_.value_size)
+      return false;
+    uint32_t lo = n.offset - ctx_.value_offset, hi = lo + static_cast<uint32_t>(t.size);
+    for (const auto& h : *ctx_.holes)
+      if (lo < h.offset + h.size && h.offset < hi) return true;
+    return false;
+  }
+
   static size_t clamp(int64_t len, uint32_t max) {
     return len <= 0 ? 0 : std::min<size_t>(static_cast<size_t>(len), max);
   }
@@ -264,7 +278,7 @@ class NodeDecoder {
     if (word(rec_, n.offset) == 0) return nullptr;
     uint64_t rtype = word(rec_, n.dyn_type);
     std::optional<TypeId> dyn =
-        ctx_.dynamic_type ? ctx_.dynamic_type(ctx_.pid, rtype) : std::nullopt;
+        ctx_.dynamic_type ? ctx_.dynamic_type(rtype - ctx_.bias) : std::nullopt;
     if (!dyn)
       return llvm::json::Object{
           {"type", hex_address(rtype)},

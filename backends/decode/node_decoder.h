@@ -17,12 +17,18 @@ namespace dynprobe {
 
 struct DecodeContext {
   const TypeTable* types = nullptr;
-  // Runtime address of a runtime._type -> its Go type (may add to `types`).
-  std::function<std::optional<TypeId>(uint32_t pid, uint64_t address)> dynamic_type;
-  // Runtime code address -> function name, "" if unknown.
-  std::function<std::string(uint32_t pid, uint64_t address)> symbolize;
+  // Link-time address of a runtime._type -> its Go type (may add to `types`).
+  std::function<std::optional<TypeId>(uint64_t link_address)> dynamic_type;
+  // Link-time code address -> function name, "" if unknown.
+  std::function<std::string(uint64_t link_address)> symbolize;
   bool bytes_as_hex = false;
-  uint32_t pid = 0;
+  // Set per record: runtime minus link-time addresses (PIE load bias).
+  uint64_t bias = 0;
+  // Set per value: parts of its image that were not captured.
+  const std::vector<PlannedValue::Hole>* holes = nullptr;
+  std::string holes_reason;
+  uint32_t value_offset = 0;  // record offset of the value's image
+  uint32_t value_size = 0;
 };
 
 llvm::json::Value decode_node(const DecodeContext& ctx, const ValueNode& node,

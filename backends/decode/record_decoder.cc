@@ -21,18 +21,24 @@ Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) cons
   if ((h.flags & 1) && plan.want_latency) out.latency_ns = h.latency_ns;
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size());
   DecodeContext ctx = context_;
-  ctx.pid = h.pid;
+  if (plan.entry.address != 0 && h.entry_ip >= plan.entry.address)
+    ctx.bias = h.entry_ip - plan.entry.address;
   for (size_t i = 0; i < plan.values.size(); ++i) {
     const PlannedValue& v = plan.values[i];
     llvm::json::Value value = nullptr;
-    if (!v.available)
-      value = unavailable_marker(v.unavailable_reason.c_str());
-    else if (i < 64 && (h.missing >> i) & 1)
+    if (!v.available) {
+      value = unavailable_marker(v.unavailable_reason);
+    } else if (i < 64 && (h.missing >> i) & 1) {
       value = unreadable_marker();
-    else if (!v.path.empty() || v.fn != ProbeExpr::Fn::None)
-      value = decode_path(ctx, v.node, v.path, v.fn, bytes);
-    else
-      value = decode_node(ctx, v.node, bytes);
+    } else {
+      ctx.holes = &v.holes;
+      ctx.holes_reason = v.holes_reason;
+      ctx.value_offset = v.record_offset;
+      ctx.value_size = v.size;
+      bool path = !v.path.empty() || v.fn != ProbeExpr::Fn::None;
+      value =
+          path ? decode_path(ctx, v.node, v.path, v.fn, bytes) : decode_node(ctx, v.node, bytes);
+    }
     (v.is_result ? out.ret : out.args)[v.key] = std::move(value);
   }
   return out;

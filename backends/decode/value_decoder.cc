@@ -57,8 +57,8 @@ llvm::json::Value number(double d) {
 
 }  // namespace
 
-llvm::json::Value unavailable_marker(const char* why) {
-  return llvm::json::Object{{"$unavailable", why}};
+llvm::json::Value unavailable_marker(std::string why) {
+  return llvm::json::Object{{"$unavailable", std::move(why)}};
 }
 
 llvm::json::Value unreadable_marker() { return llvm::json::Object{{"$unreadable", true}}; }

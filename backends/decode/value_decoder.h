@@ -14,7 +14,7 @@
 namespace dynprobe {
 
 // Markers a JSON consumer can detect: an object with a single "$..." key.
-llvm::json::Value unavailable_marker(const char* why);  // {"$unavailable": why}
+llvm::json::Value unavailable_marker(std::string why);  // {"$unavailable": why}, owning a copy
 llvm::json::Value unreadable_marker();                  // {"$unreadable": true}
 
 llvm::json::Value decode_value(const TypeTable& types, TypeId type, std::span<const uint8_t> bytes,

@@ -104,6 +104,14 @@ struct PlannedValue {
   uint32_t record_offset = 0;
   bool available = true;  // false: not captured; `unavailable_reason` says why
   std::string unavailable_reason;
+  // Byte ranges of the value (from its start) that could not be captured
+  // though the rest was: a struct field in a vector register.
+  struct Hole {
+    uint32_t offset = 0;
+    uint32_t size = 0;
+  };
+  std::vector<Hole> holes;
+  std::string holes_reason;
   ValueNode node;  // layout of the image and of what was followed
   // An expression below the captured root (`l.Currency`, `s[2]`, `len(x)`):
   // the root is captured whole and the path applied when decoding.
@@ -127,8 +135,12 @@ struct RecordHeader {
   uint64_t entry_ns;  // CLOCK_MONOTONIC at entry
   uint64_t latency_ns;
   uint64_t missing;  // bit i: value i could not be read (bad memory)
+  // The entry probe's instruction pointer: minus the entry's link-time
+  // address it is the process's load bias (PIE), known even after the
+  // process has exited.
+  uint64_t entry_ip;
 };
-static_assert(sizeof(RecordHeader) == 48);
+static_assert(sizeof(RecordHeader) == 56);
 
 struct ProbePlan {
   uint32_t id = 0;

@@ -446,8 +446,10 @@ std::vector<CaptureOp> capture_ops_for(const Location& location, uint32_t value_
         .size = size, .record_offset = record_offset + p.value_offset, .value_index = value_index};
     if (p.kind == PieceKind::Register && is_vector_reg(p.reg)) {
       // pt_regs has no vector registers and the task's saved FPU state is
-      // stale while the probed thread runs (docs/bpf-backend.md).
-      unavailable(std::string(reg_name(p.reg)) + ": vector register, not readable by BPF");
+      // stale while the probed thread runs (docs/bpf-backend.md). The rest
+      // of the value is still captured; this piece becomes a hole.
+      value.holes.push_back({.offset = p.value_offset, .size = size});
+      value.holes_reason = std::string(reg_name(p.reg)) + ": vector register, not readable by BPF";
       continue;
     }
     if (p.kind == PieceKind::Register) {
@@ -574,6 +576,12 @@ Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& typed, uint32_t id
       } else {
         ops = capture_ops_for(loc.location, size, offset, index, v);
         if (!v.available) ops.clear();
+        if (v.available && ops.empty() && !v.holes.empty()) {
+          // Nothing but holes: the whole value is unavailable, for that reason.
+          v.available = false;
+          v.unavailable_reason = v.holes_reason;
+          v.holes.clear();
+        }
       }
       auto& dest = s.is_result ? plan.return_ops : plan.entry_ops;
       dest.insert(dest.end(), ops.begin(), ops.end());
