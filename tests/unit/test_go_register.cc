@@ -12,74 +12,18 @@
 
 #include "abi/abi.h"
 #include "abi/registry.h"
+#include "tests/unit/abi_test_support.h"
 
 namespace dynprobe {
 std::unique_ptr<AbiPlugin> make_go_register_abi();
 
-// Readable failures: gtest would otherwise print a Location as raw bytes.
-[[maybe_unused]] static void PrintTo(const Location& loc, std::ostream* os) {
-  *os << to_string(loc) << " [";
-  for (const Piece& p : loc.pieces) *os << " " << p.size << "@" << p.value_offset;
-  *os << " ]";
-}
-
 namespace {
 
-struct GoTypes {
-  TypeTable t;
-  TypeId b = t.add({.kind = TypeKind::Bool, .name = "bool", .size = 1});
-  TypeId i8 = t.add({.kind = TypeKind::Int, .name = "int8", .size = 1});
-  TypeId u8 = t.add({.kind = TypeKind::Uint, .name = "uint8", .size = 1});
-  TypeId i16 = t.add({.kind = TypeKind::Int, .name = "int16", .size = 2});
-  TypeId i32 = t.add({.kind = TypeKind::Int, .name = "int32", .size = 4});
-  TypeId i64 = t.add({.kind = TypeKind::Int, .name = "int64", .size = 8});
-  TypeId uptr = t.add({.kind = TypeKind::Uint, .name = "uintptr", .size = 8});
-  TypeId f32 = t.add({.kind = TypeKind::Float, .name = "float32", .size = 4});
-  TypeId f64 = t.add({.kind = TypeKind::Float, .name = "float64", .size = 8});
-  TypeId c64 = t.add({.kind = TypeKind::Complex, .name = "complex64", .size = 8});
-  TypeId c128 = t.add({.kind = TypeKind::Complex, .name = "complex128", .size = 16});
-  TypeId str = t.add({.kind = TypeKind::String, .name = "string", .size = 16});
-  TypeId slice = t.add({.kind = TypeKind::Slice, .name = "[]int", .size = 24, .elem = i64});
-  TypeId error = t.add({.kind = TypeKind::Interface, .name = "error", .size = 16});
-  TypeId map = t.add({.kind = TypeKind::Map, .name = "map[int]int", .size = 8});
-  TypeId chan = t.add({.kind = TypeKind::Chan, .name = "chan int", .size = 8});
-  TypeId func = t.add({.kind = TypeKind::Func, .name = "func()", .size = 8});
-  TypeId ptr = t.add({.kind = TypeKind::Pointer, .name = "*int", .size = 8, .elem = i64});
-  TypeId empty = t.add({.kind = TypeKind::Struct, .name = "struct {}", .size = 0});
-
-  TypeId array(TypeId elem, uint64_t n) {
-    return t.add({.kind = TypeKind::Array,
-                  .name = "[" + std::to_string(n) + "]" + t.get(elem).name,
-                  .size = n * t.get(elem).size,
-                  .elem = elem,
-                  .count = n});
-  }
-  // Offsets and sizes are written out by each test, as Go lays them out.
-  TypeId strct(std::string name, uint64_t size, std::vector<Field> fields) {
-    return t.add({.kind = TypeKind::Struct,
-                  .name = std::move(name),
-                  .size = size,
-                  .fields = std::move(fields)});
-  }
-};
-
-Variable var(std::string name, TypeId type, bool result = false) {
-  return Variable{.name = std::move(name), .type = type, .is_result = result};
-}
+using namespace abi_test;
 
 Function go_fn(std::vector<Variable> params, std::vector<Variable> results) {
-  Function fn{.name = "main.f", .low_pc = 0x1000, .high_pc = 0x1100, .language = Language::Go};
-  fn.producer = "Go cmd/compile go1.19.8; regabi";
-  fn.params = std::move(params);
-  fn.results = std::move(results);
-  return fn;
+  return abi_test::go_fn(std::move(params), std::move(results), "Go cmd/compile go1.19.8; regabi");
 }
-
-Piece reg(Reg r, uint32_t size, uint32_t value_offset = 0) {
-  return Piece::in_register(r, size, value_offset);
-}
-Location at(std::vector<Piece> pieces) { return Location{std::move(pieces)}; }
-Location sp(int64_t offset, uint32_t size) { return at({Piece::at_stack(offset, size)}); }
 
 class GoRegister : public ::testing::Test {
  protected:
@@ -517,9 +461,10 @@ namespace {
 TEST_F(GoRegister, MalformedEntryLocationsDoNotOverrideTheModel) {
   TypeId slice = g.t.add({.kind = TypeKind::Slice, .name = "[]string", .size = 24, .elem = g.str});
   Variable ss = var("ss", slice);
-  ss.locations.push_back({.low = 0x1000, .high = 0x1004,
-                          .location = at({reg(Reg::RAX, 8, 0), reg(Reg::RAX, 8, 8), reg(Reg::RBX, 8, 16),
-                                          reg(Reg::RCX, 8, 24)})});
+  ss.locations.push_back({.low = 0x1000,
+                          .high = 0x1004,
+                          .location = at({reg(Reg::RAX, 8, 0), reg(Reg::RAX, 8, 8),
+                                          reg(Reg::RBX, 8, 16), reg(Reg::RCX, 8, 24)})});
   Function fn = go_fn({ss, var("sep", g.str)}, {});
   auto in = params(fn);
   ASSERT_EQ(in.size(), 2u);

@@ -15,15 +15,10 @@
 
 #include "abi/abi.h"
 #include "abi/registry.h"
+#include "tests/unit/abi_test_support.h"
 
 namespace dynprobe {
 std::unique_ptr<AbiPlugin> make_sysv_abi();
-
-[[maybe_unused]] static void PrintTo(const Location& loc, std::ostream* os) {
-  *os << to_string(loc) << " [";
-  for (const Piece& p : loc.pieces) *os << " " << p.size << "@" << p.value_offset;
-  *os << " ]";
-}
 
 namespace {
 
