@@ -86,10 +86,20 @@ Result<DescribeReport> describe_function(Binary& binary, const std::string& quer
   }
   // Results are read at a RET; DWARF describes them (if at all) at that PC.
   uint64_t ret_pc = r.return_sites.empty() ? fn->low_pc : r.return_sites.front();
-  for (size_t i = 0; i < fn->params.size() && i < params->size(); ++i)
-    r.params.push_back(value_report(fn->params[i], (*params)[i], fn->low_pc, types));
-  for (size_t i = 0; i < fn->results.size() && i < results->size(); ++i)
-    r.results.push_back(value_report(fn->results[i], (*results)[i], ret_pc, types));
+  // A function that exists only inlined has no entry and no RET: the calling
+  // convention places nothing, so no location is claimed.
+  ValueLocation no_code{.location = Location{{Piece::unavailable(0)}}};
+  bool inlined_only = fn->low_pc == 0;
+  for (size_t i = 0; i < fn->params.size() && i < params->size(); ++i) {
+    r.params.push_back(
+        value_report(fn->params[i], inlined_only ? no_code : (*params)[i], fn->low_pc, types));
+    if (inlined_only) r.params.back().location = "<inlined only>";
+  }
+  for (size_t i = 0; i < fn->results.size() && i < results->size(); ++i) {
+    r.results.push_back(
+        value_report(fn->results[i], inlined_only ? no_code : (*results)[i], ret_pc, types));
+    if (inlined_only) r.results.back().location = "<inlined only>";
+  }
 
   for (const InlineInstance& inst : fn->inline_instances)
     r.inline_sites.push_back(InlineReport{.caller = inst.caller,
