@@ -2,6 +2,8 @@
 // location builders, and a readable printer for gtest failures.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <ostream>
 #include <string>
@@ -78,6 +80,26 @@ inline Piece reg(Reg r, uint32_t size, uint32_t value_offset = 0) {
 }
 inline Location at(std::vector<Piece> pieces) { return Location{std::move(pieces)}; }
 inline Location sp(int64_t offset, uint32_t size) { return at({Piece::at_stack(offset, size)}); }
+
+// A test fixture over one plugin: `make()` builds it, params()/results() ask
+// it about a function and record a failure when it answers with an error.
+template <std::unique_ptr<AbiPlugin> (*make)()>
+class AbiFixture : public ::testing::Test {
+ protected:
+  std::vector<ValueLocation> params(const Function& fn) {
+    auto r = abi->params_at_entry(fn, g.t);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r ? *r : std::vector<ValueLocation>{};
+  }
+  std::vector<ValueLocation> results(const Function& fn) {
+    auto r = abi->results_at_return(fn, g.t);
+    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
+    return r ? *r : std::vector<ValueLocation>{};
+  }
+
+  GoTypes g;
+  std::unique_ptr<AbiPlugin> abi = make();
+};
 
 }  // namespace abi_test
 }  // namespace dynprobe

@@ -25,22 +25,7 @@ Function go_fn(std::vector<Variable> params, std::vector<Variable> results) {
   return abi_test::go_fn(std::move(params), std::move(results), "Go cmd/compile go1.19.8; regabi");
 }
 
-class GoRegister : public ::testing::Test {
- protected:
-  std::vector<ValueLocation> params(const Function& fn) {
-    auto r = abi->params_at_entry(fn, g.t);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? *r : std::vector<ValueLocation>{};
-  }
-  std::vector<ValueLocation> results(const Function& fn) {
-    auto r = abi->results_at_return(fn, g.t);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? *r : std::vector<ValueLocation>{};
-  }
-
-  GoTypes g;
-  std::unique_ptr<AbiPlugin> abi = make_go_register_abi();
-};
+using GoRegister = AbiFixture<make_go_register_abi>;
 
 // abi-internal.md "Example": f(a1 uint8, a2 [2]uintptr, a3 uint8)
 // (r1 struct{x uintptr; y [2]uintptr}, r2 string). On amd64 its R0, R1 are RAX, RBX.

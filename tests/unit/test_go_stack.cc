@@ -23,22 +23,7 @@ Function go_fn(std::vector<Variable> params, std::vector<Variable> results) {
   return abi_test::go_fn(std::move(params), std::move(results), "Go cmd/compile go1.15.15");
 }
 
-class GoStack : public ::testing::Test {
- protected:
-  std::vector<ValueLocation> params(const Function& fn) {
-    auto r = abi->params_at_entry(fn, g.t);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? *r : std::vector<ValueLocation>{};
-  }
-  std::vector<ValueLocation> results(const Function& fn) {
-    auto r = abi->results_at_return(fn, g.t);
-    EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-    return r ? *r : std::vector<ValueLocation>{};
-  }
-
-  GoTypes g;
-  std::unique_ptr<AbiPlugin> abi = make_go_stack_abi();
-};
+using GoStack = AbiFixture<make_go_stack_abi>;
 
 TEST_F(GoStack, MoneySumIsFourStackSlots) {
   TypeId money = g.strct("main.Money", 32,
