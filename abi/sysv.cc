@@ -64,6 +64,7 @@ struct Classification {
   bool decodable = true;
   uint64_t stack_align = kEightbyte;  // 16 for long double and __int128
   bool x87 = false;                   // long double: passed in memory, but returned in ST0
+  bool by_reference = false;          // Memory by the C++ ABI: an argument's address in a register
 };
 
 bool is_aggregate(TypeKind k) {
@@ -98,10 +99,21 @@ class Classifier {
       c.stack_align = 16;
       return c;
     }
+    // A C++ class non-trivial for calls (core/cpp_std_types.h): the caller
+    // passes the address of a temporary and, for a result, of the space to
+    // build it in, whatever its size (Itanium C++ ABI 3.1.2).
+    if (t.pass_by_reference) {
+      c.kind = Classification::Kind::Memory;
+      c.by_reference = true;
+      return c;
+    }
     if (t.size > kMaxRegisterAggregate) {
       // Rule 1 of the aggregate classification: larger than two eightbytes
-      // is MEMORY whatever it holds (Go's 24-byte slice header too).
-      if (is_aggregate(t.kind) || t.kind == TypeKind::Slice) c.kind = Classification::Kind::Memory;
+      // is MEMORY whatever it holds (Go's 24-byte slice header, libstdc++'s
+      // 32-byte std::string).
+      if (is_aggregate(t.kind) || t.kind == TypeKind::Slice || t.kind == TypeKind::String ||
+          t.kind == TypeKind::Interface)
+        c.kind = Classification::Kind::Memory;
       return c;
     }
     ok_ = true;
@@ -191,7 +203,8 @@ class Classifier {
         return;
       case TypeKind::String:
       case TypeKind::Interface:
-        // Two pointer-sized words (gccgo's string and interface headers).
+        // Two pointer-sized words (gccgo's string and interface headers);
+        // a C++ std::string inside an aggregate makes it non-trivial, caught above.
         if (t.size != 2 * kEightbyte) {
           ok_ = false;
           return;
@@ -303,14 +316,17 @@ std::string entry_spelling(const Location& loc) {
 
 // A class-typed parameter that the caller passed by invisible reference (the
 // Itanium C++ ABI's rule for classes with a non-trivial copy constructor,
-// move constructor or destructor). The type model does not record
-// triviality, but DWARF gives it away: the value lives in memory addressed by
-// an argument register (clang at every level, GCC when optimizing), or, with
-// GCC -O0, one expression for the whole function that dereferences a frame
-// slot (a pointer the prologue spilled), which the model reads as unavailable.
+// move constructor or destructor). The type model records it
+// (Type::pass_by_reference, from DW_AT_calling_convention or the class's
+// special members); a class it missed still gives itself away in DWARF: the
+// value lives in memory addressed by an argument register (clang at every
+// level, GCC when optimizing), or, with GCC -O0, one expression for the whole
+// function that dereferences a frame slot (a pointer the prologue spilled),
+// which the model reads as unavailable.
 bool passed_by_reference(const Variable& v, const TypeTable& types, uint64_t entry_pc,
                          Language lang) {
   const Type& t = types.get(v.type);
+  if (t.pass_by_reference) return true;  // DW_AT_calling_convention, or the class's members
   if (t.kind != TypeKind::Struct && t.kind != TypeKind::Union) return false;
   Location at = normalized(v.location_at(entry_pc));
   if (at.pieces.size() == 1) {
@@ -339,6 +355,29 @@ struct SysvLayout {
   std::vector<ValueLocation> params;
   std::vector<ValueLocation> results;
 };
+
+// The bytes [offset, offset + size) of a value at `whole`: a slice of a
+// memory piece, or a register piece that starts where the part does. A part
+// in the upper bytes of a register (an int32 after an int32 in RAX) cannot
+// be said in the model's pieces and is unavailable.
+Location part_of(const Location& whole, uint64_t offset, uint64_t size) {
+  if (size == 0) return {};
+  for (const Piece& p : whole.pieces) {
+    uint64_t lo = p.value_offset, hi = lo + (p.size ? p.size : size);
+    if (offset < lo || offset + size > hi) continue;
+    if (p.kind == PieceKind::Memory) {
+      Piece q = p;
+      q.offset += static_cast<int64_t>(offset - lo);
+      q.size = static_cast<uint32_t>(size);
+      q.value_offset = 0;
+      return Location{{q}};
+    }
+    if (p.kind == PieceKind::Register && offset == lo)
+      return Location{{Piece::in_register(p.reg, static_cast<uint32_t>(size))}};
+    break;
+  }
+  return unavailable(size);
+}
 
 class SysvSolver {
  public:
@@ -383,7 +422,19 @@ class SysvSolver {
         out.params.push_back({unavailable(size), LocationSource::Abi});
       }
     }
-    if (returns_value) out.results.push_back(result(ret, hidden, use_model));
+    if (returns_value) {
+      ValueLocation whole = result(ret, hidden, use_model);
+      const Type& rt = types_.get(fn_.return_type);
+      if (fn_.results.size() > 1 && rt.kind == TypeKind::Struct &&
+          rt.fields.size() == fn_.results.size()) {
+        // gccgo's several results: the fields of the struct it returns.
+        for (const Field& f : rt.fields)
+          out.results.push_back(
+              {part_of(whole.location, f.offset, types_.get(f.type).size), whole.source});
+      } else {
+        out.results.push_back(std::move(whole));
+      }
+    }
     return out;
   }
 

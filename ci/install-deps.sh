@@ -12,11 +12,19 @@ packages=(
   bpftrace gdb binutils clang-format
   # the C++ fixtures are built with both g++ and clang++ (tests/integration/cpp_test.cc)
   clang
+  # Go fixtures built with GCC's Go front end (harness/build-gccgo-fixture; conformance cells)
+  gccgo
   # run-demo.sh's client; the benchmarks' JSON checks
   curl jq
   # harness/toolchains: apt-get download + dpkg -x, signature checks with gpgv
   dpkg-dev gpgv debian-archive-keyring
 )
+
+# The Rust fixtures (harness/build-rust-fixture) need rustc: a rustup toolchain when there is
+# one, else Debian's.
+if ! command -v rustc >/dev/null && [[ ! -x $HOME/.cargo/bin/rustc ]]; then
+  packages+=(rustc)
+fi
 
 # A package counts as present only when dpkg says "install ok installed";
 # half-configured or removed-but-config-kept states are reinstalled.

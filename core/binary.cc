@@ -9,8 +9,24 @@
 
 #include "core/debug_file.h"
 #include "core/name_match.h"
+#include "core/rust_name.h"
 
 namespace dynprobe {
+
+namespace {
+
+// Itanium (C++ and Rust's legacy scheme) and Rust v0 symbols.
+bool is_mangled(std::string_view name) { return name.starts_with("_Z") || name.starts_with("_R"); }
+
+// A symbol as its language spells the function: C++ as LLVM demangles it,
+// Rust without the legacy hash or v0's brackets ("shop::Ledger::record").
+std::string display_name(std::string_view symbol) {
+  std::string d = llvm::demangle(symbol);
+  if (symbol.starts_with("_R") || has_legacy_rust_hash(d)) return rust_function_name(d);
+  return d;
+}
+
+}  // namespace
 
 struct Binary::State {
   ElfFile elf;
@@ -30,8 +46,8 @@ struct Binary::State {
     if (!demangled) {
       demangled.emplace();
       for (const Symbol& sym : symbol_file().symbols())
-        if (sym.is_function && sym.name.starts_with("_Z"))
-          demangled->try_emplace(llvm::demangle(sym.name), &sym);
+        if (sym.is_function && is_mangled(sym.name))
+          demangled->try_emplace(display_name(sym.name), &sym);
     }
     return *demangled;
   }
@@ -98,8 +114,7 @@ Language Binary::language() const { return s_->go ? Language::Go : Language::Unk
 std::vector<std::string_view> Binary::function_names(bool with_inlined) {
   std::vector<std::string_view> names;
   for (const Symbol& sym : s_->symbol_file().symbols())
-    if (sym.is_function && !sym.name.empty() && !sym.name.starts_with("_Z"))
-      names.push_back(sym.name);
+    if (sym.is_function && !sym.name.empty() && !is_mangled(sym.name)) names.push_back(sym.name);
   for (const auto& [name, sym] : s_->demangled_symbols()) names.push_back(name);
   if (with_inlined) {
     // A function with code is named by its symbol already (C++ DWARF names
@@ -107,8 +122,11 @@ std::vector<std::string_view> Binary::function_names(bool with_inlined) {
     std::unordered_set<uint64_t> named;
     for (const Symbol& sym : s_->symbol_file().symbols())
       if (sym.is_function) named.insert(sym.addr);
+    // gccgo's symbol "main.T.M" is a method with a pointer receiver that
+    // DWARF names as gc does, "main.(*T).M" (core/gccgo_types.h).
     for (const FunctionEntry& f : s_->dwarf->functions())
-      if (f.inlined_only || !named.contains(f.low_pc)) names.push_back(f.name);
+      if (f.inlined_only || !named.contains(f.low_pc) || f.name.find("(*") != std::string::npos)
+        names.push_back(f.name);
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -163,7 +181,10 @@ Result<Function> Binary::function(std::string_view full_name, const LoadOptions&
     // A C or C++ symbol names its function otherwise than DWARF does
     // ("shop::add(int, int)", a GCC clone "f.isra.0"): the symbol's name
     // tells overloads and clones apart, so it is the function's name.
-    if (fn && fn->language != Language::Go && fn->low_pc == sym->addr) {
+    // Rust's DWARF names functions by their symbols; another name at the
+    // address is a function inlined at the entry (Iterator::find).
+    if (fn && fn->language != Language::Go && fn->language != Language::Rust &&
+        fn->low_pc == sym->addr) {
       fn->name = std::string(full_name);
       return with_native_result(std::move(*fn));
     }

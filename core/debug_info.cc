@@ -31,7 +31,9 @@
 #include "core/dwarf_location.h"
 #include "core/dwarf_cache.h"
 #include "core/dwarf_types.h"
+#include "core/gccgo_types.h"
 #include "core/elf_file.h"
+#include "core/rust_name.h"
 
 namespace dynprobe {
 
@@ -153,9 +155,17 @@ std::optional<uint64_t> ref_offset(const llvm::DWARFFormValue& v) {
 
 std::string function_name(const llvm::DWARFDie& die, Language lang) {
   if (lang == Language::Go) {
-    // Go names are fully qualified already ("main.(*ledger).Record").
+    // Go names are fully qualified already ("main.(*ledger).Record"), but
+    // gccgo spells pointer-receiver methods "main.ledger.Record".
+    if (std::string gccgo = gccgo_method_name(die); !gccgo.empty()) return gccgo;
     const char* n = die.getShortName();  // follows abstract_origin
     return n ? n : "";
+  }
+  if (lang == Language::Rust) {
+    // The DWARF scopes of a method are its impl block (`{impl#0}`); the
+    // symbol names the type.
+    if (const char* linkage = die.getLinkageName(); linkage && *linkage)
+      return rust_function_name(llvm::demangle(linkage));
   }
   llvm::DWARFDie decl = die;
   for (llvm::DWARFDie next = referenced(decl); next.isValid(); next = referenced(decl)) decl = next;
@@ -305,12 +315,33 @@ Result<DebugInfo> DebugInfo::load(const ElfFile& elf) {
   return DebugInfo(std::move(st));
 }
 
+Result<std::vector<uint8_t>> read_debug_section(const ElfFile& elf, std::string_view name) {
+  for (const Section& sec : elf.sections()) {
+    const bool legacy = sec.name == ".z" + std::string(name);
+    if (!legacy && sec.name != "." + std::string(name)) continue;
+    if (sec.type == SHT_NOBITS || sec.size == 0) return std::vector<uint8_t>{};
+    std::span<const uint8_t> bytes = elf.section_bytes(sec);
+    if (!legacy && !(sec.flags & SHF_COMPRESSED))
+      return std::vector<uint8_t>(bytes.begin(), bytes.end());
+    auto buf = legacy ? inflate_gnu(bytes, name) : inflate_elf(bytes, name);
+    if (!buf)
+      return fail(elf.path() + ": cannot decompress " + sec.name + ": " + buf.error().message);
+    auto* start = reinterpret_cast<const uint8_t*>((*buf)->getBufferStart());
+    return std::vector<uint8_t>(start, start + (*buf)->getBufferSize());
+  }
+  return std::vector<uint8_t>{};
+}
+
 const TypeTable& DebugInfo::types() const { return s_->types; }
 
 Result<Function> DebugInfo::function_at(uint64_t pc, const LoadOptions& opts) {
   llvm::DWARFCompileUnit* cu = s_->ctx->getCompileUnitForCodeAddress(pc);
   if (!cu) return fail(s_->path + ": no DWARF compile unit covers " + hex(pc));
   llvm::DWARFDie die = cu->getSubroutineForAddress(pc);
+  // The innermost one may be a call inlined at the function's first
+  // instruction (std::vector's begin() in g++ -O2 code): its function is
+  // the subprogram around it.
+  while (die.isValid() && die.getTag() != dw::DW_TAG_subprogram) die = die.getParent();
   if (!die.isValid()) return fail(s_->path + ": no DWARF function covers " + hex(pc));
   return s_->make_function(die, opts);
 }
@@ -399,6 +430,7 @@ void DebugInfo::State::scan_functions() {
   std::vector<FunctionEntry> out;
   std::unordered_set<std::string> concrete;
   std::vector<std::pair<std::string, uint64_t>> abstract;
+  std::unordered_set<uint64_t> has_copy;  // abstract DIEs with an out-of-line copy
   for (const auto& unit : ctx->info_section_units()) {
     if (!unit->isTypeUnit()) {
       Language lang = language_of(unit->getUnitDIE());
@@ -422,6 +454,8 @@ void DebugInfo::State::scan_functions() {
           }
           by_name[name].push_back(die.getOffset());
           concrete.insert(name);
+          if (auto origin = die.find(dw::DW_AT_abstract_origin))
+            if (auto off = ref_offset(*origin)) has_copy.insert(*off);
           out.push_back(std::move(e));
         } else {
           abstract.emplace_back(std::move(name), die.getOffset());
@@ -430,7 +464,17 @@ void DebugInfo::State::scan_functions() {
     }
   }
   for (auto& [name, offset] : abstract) {
-    if (concrete.contains(name) || by_name.contains(name)) continue;
+    if (has_copy.contains(offset)) continue;
+    if (concrete.contains(name)) {
+      // An inline-only overload of a C++ function that has code elsewhere
+      // ("shop::Handle::Handle(long)" beside the out-of-line copy
+      // constructor): named with its parameter list, as demangled symbols are.
+      const char* linkage = ctx->getDIEForOffset(offset).getLinkageName();
+      if (!linkage) continue;
+      name = llvm::demangle(linkage);
+      if (concrete.contains(name)) continue;
+    }
+    if (by_name.contains(name)) continue;  // the same inline function in another unit
     by_name[name].push_back(offset);
     out.push_back(FunctionEntry{.name = name, .inlined_only = true});
   }
@@ -508,7 +552,7 @@ void DebugInfo::State::collect_variables(const llvm::DWARFDie& concrete,
     ++index;
     if (loc_die.isValid()) {
       auto size = static_cast<uint32_t>(types.get(v.type).size);
-      v.locations = variable_locations(loc_die, size, fb, &v.has_location);
+      v.locations = variable_locations(loc_die, size, fb, &v.has_location, &v.point_locations);
     }
     // Go 1.19 lists some functions' synthetic result (~r0) twice (seen on
     // main.Nest of fixtures/go/rich); the compiler names results uniquely,
@@ -516,6 +560,25 @@ void DebugInfo::State::collect_variables(const llvm::DWARFDie& concrete,
     if (v.is_result && results && v.name.starts_with("~") &&
         std::any_of(results->begin(), results->end(), [&](const Variable& r) { return r.name == v.name; }))
       continue;
+    if (v.is_result && results)
+      results->push_back(std::move(v));
+    else
+      params.push_back(std::move(v));
+  }
+  // Go leaves results out of the abstract DIE of a function it inlines
+  // somewhere: the out-of-line copy and each inlined instance list them as
+  // their own children, without an origin (seen on 1.21 and 1.27).
+  const size_t consumed = by_origin.empty() ? std::min(index, unnamed.size()) : 0;
+  for (size_t i = consumed; i < unnamed.size(); ++i) {
+    const llvm::DWARFDie& c = unnamed[i];
+    const char* n = c.getShortName();
+    if (!n) continue;
+    Variable v;
+    v.name = n;
+    v.type = builder.resolve(c.getAttributeValueAsReferencedDie(dw::DW_AT_type));
+    v.is_result = llvm::dwarf::toUnsigned(c.find(dw::DW_AT_variable_parameter), 0) != 0;
+    auto size = static_cast<uint32_t>(types.get(v.type).size);
+    v.locations = variable_locations(c, size, fb, &v.has_location, &v.point_locations);
     if (v.is_result && results)
       results->push_back(std::move(v));
     else
@@ -576,6 +639,15 @@ Function DebugInfo::State::make_function(const llvm::DWARFDie& die, const LoadOp
     llvm::DWARFDie holder = holder_of(die, dw::DW_AT_type);
     if (holder.isValid())
       f.return_type = builder.resolve(holder.getAttributeValueAsReferencedDie(dw::DW_AT_type));
+  } else if (f.producer.starts_with("GNU Go") && f.results.empty()) {
+    // gccgo returns Go results the C way (core/gccgo_types.h).
+    llvm::DWARFDie holder = holder_of(die, dw::DW_AT_type);
+    if (holder.isValid()) {
+      llvm::DWARFDie rt = holder.getAttributeValueAsReferencedDie(dw::DW_AT_type);
+      f.return_type = builder.resolve(rt);
+      f.results = gccgo_results(rt, holder, f.return_type, types);
+    }
+    gccgo_name_receiver(die, f.params);
   }
   if (opts.inline_instances && abstract.isValid()) f.inline_instances = inline_instances(abstract);
   return f;

@@ -34,6 +34,11 @@ struct LoadOptions {
   bool inline_instances = true;
 };
 
+// The contents of .debug_NAME (or Go's legacy .zdebug_NAME) of `elf`,
+// inflated; empty when the file has no such section. For the sections
+// DebugInfo itself skips, such as .debug_frame (core/frame_cfa.h).
+Result<std::vector<uint8_t>> read_debug_section(const ElfFile& elf, std::string_view name);
+
 class DebugInfo {
  public:
   // Errors: "PATH: no DWARF debug info (stripped?); rebuild without -ldflags=-w/-s

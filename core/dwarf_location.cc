@@ -288,7 +288,8 @@ FrameBase frame_base_of(const llvm::DWARFDie& subprogram) {
 }
 
 std::vector<LocationRange> variable_locations(const llvm::DWARFDie& var, uint32_t value_size,
-                                              const FrameBase& frame_base, bool* has_location) {
+                                              const FrameBase& frame_base, bool* has_location,
+                                              std::vector<LocationRange>* points) {
   std::vector<LocationRange> out;
   bool present = var.find(llvm::dwarf::DW_AT_location).has_value();
   if (has_location) *has_location = present;
@@ -307,6 +308,9 @@ std::vector<LocationRange> variable_locations(const llvm::DWARFDie& var, uint32_
   for (const llvm::DWARFLocationExpression& e : *exprs) {
     LocationRange r;
     if (e.Range) {
+      if (e.Range->HighPC == e.Range->LowPC && points && e.Range->LowPC != 0)
+        points->push_back({e.Range->LowPC, e.Range->LowPC,
+                           evaluate_location(e.Expr, value_size, frame_base, addr_size)});
       if (e.Range->HighPC <= e.Range->LowPC) continue;
       r.low = e.Range->LowPC;
       r.high = e.Range->HighPC;

@@ -43,8 +43,11 @@ Location evaluate_location(std::span<const uint8_t> expr, uint32_t value_size,
 // a list) is one entry valid everywhere: [0, UINT64_MAX). `has_location` tells
 // whether DWARF gives any location: false without DW_AT_location and for the
 // empty expression Go writes for every result.
+// Entries with an empty range ([A, A), location views) go to `points` when
+// given, else are dropped.
 std::vector<LocationRange> variable_locations(const llvm::DWARFDie& var, uint32_t value_size,
-                                              const FrameBase& frame_base, bool* has_location);
+                                              const FrameBase& frame_base, bool* has_location,
+                                              std::vector<LocationRange>* points = nullptr);
 
 // The frame base of a subprogram DIE (CFA when the attribute is missing).
 FrameBase frame_base_of(const llvm::DWARFDie& subprogram);

@@ -9,6 +9,10 @@
 
 #include <string>
 
+#include "core/cpp_std_types.h"
+#include "core/gccgo_types.h"
+#include "core/rust_types.h"
+
 namespace dynprobe {
 
 namespace {
@@ -94,6 +98,63 @@ bool TypeBuilder::is_go(const llvm::DWARFDie& die) {
     it->second = lang && *lang == dw::DW_LANG_Go;
   }
   return it->second;
+}
+
+bool TypeBuilder::is_rust(const llvm::DWARFDie& die) {
+  llvm::DWARFUnit* u = die.getDwarfUnit();
+  auto [it, inserted] = unit_is_rust_.try_emplace(u->getOffset(), false);
+  if (inserted) {
+    auto lang = unsigned_attr(u->getUnitDIE(), dw::DW_AT_language);
+    it->second = lang && *lang == dw::DW_LANG_Rust;
+  }
+  return it->second;
+}
+
+TypeId TypeBuilder::template_param(const llvm::DWARFDie& die, std::string_view name) {
+  for (const llvm::DWARFDie& c : die.children()) {
+    if (!c.isValid()) break;
+    if (c.getTag() == dw::DW_TAG_template_type_parameter && short_name(c) == name)
+      return resolve_attr(c, dw::DW_AT_type);
+  }
+  return kNoType;
+}
+
+// rustc's enums with data: a DW_TAG_variant_part whose DW_AT_discr names the
+// discriminant member, and one DW_TAG_variant per variant holding one
+// member, the variant's struct (DWARF 5, section 5.7.10).
+void TypeBuilder::add_variant_part(const llvm::DWARFDie& die, Type& t) {
+  for (const llvm::DWARFDie& part : die.children()) {
+    if (!part.isValid()) break;
+    if (part.getTag() != dw::DW_TAG_variant_part) continue;
+    VariantPart vp;
+    llvm::DWARFDie discr = part.getAttributeValueAsReferencedDie(dw::DW_AT_discr);
+    if (discr.isValid()) {
+      vp.discr_type = resolve_attr(discr, dw::DW_AT_type);
+      vp.discr_offset = member_offset(discr);
+    }
+    for (const llvm::DWARFDie& v : part.children()) {
+      if (!v.isValid()) break;
+      if (v.getTag() != dw::DW_TAG_variant) continue;
+      Variant var;
+      if (auto value = v.find(dw::DW_AT_discr_value)) {
+        auto u = value->getAsUnsignedConstant();
+        auto sgn = u ? std::nullopt : value->getAsSignedConstant();
+        var.has_discr = u || sgn;
+        var.discr = u ? *u : static_cast<uint64_t>(sgn.value_or(0));
+      }
+      for (const llvm::DWARFDie& m : v.children()) {
+        if (!m.isValid()) break;
+        if (m.getTag() != dw::DW_TAG_member) continue;
+        var.name = short_name(m);
+        var.type = resolve_attr(m, dw::DW_AT_type);
+        var.offset = member_offset(m);
+        break;
+      }
+      if (var.type != kNoType) vp.variants.push_back(std::move(var));
+    }
+    t.variant_part = std::move(vp);
+    return;
+  }
 }
 
 TypeId TypeBuilder::resolve(const llvm::DWARFDie& die) {
@@ -224,6 +285,11 @@ Type TypeBuilder::build_go(const llvm::DWARFDie& die, GoKind kind, TypeId self) 
       t.kind = TypeKind::Map;
       t.key = resolve_attr(die, kDwAtGoKey);
       t.elem = resolve_attr(die, kDwAtGoElem);
+      // The typedef's target is a pointer to the runtime header the linker
+      // synthesizes per map type (hash<K,V> up to Go 1.23, map<K,V> from
+      // 1.24): the planner reads entries by its layout.
+      if (TypeId header = resolve_attr(die, dw::DW_AT_type); header != kNoType)
+        t.fields = {Field{.name = "header", .type = header}};
       word(1);
       break;
     case GoKind::Ptr:
@@ -239,6 +305,7 @@ Type TypeBuilder::build_go(const llvm::DWARFDie& die, GoKind kind, TypeId self) 
       break;
     case GoKind::String:
       t.kind = TypeKind::String;
+      t.seq.cap = -1;
       add_fields(die, t);
       word(2);
       break;
@@ -307,17 +374,29 @@ Type TypeBuilder::build_by_tag(const llvm::DWARFDie& die, TypeId self) {
     case dw::DW_TAG_class_type:
       t.kind = TypeKind::Struct;
       add_fields(die, t);
+      if (is_rust(die)) {
+        add_variant_part(die, t);
+        TypeId elem = rust_needs_element_type(t.name) ? template_param(die, "T") : kNoType;
+        recognize_rust_sequence(t, table_, elem);
+      } else if (go) {
+        recognize_gccgo_type(t, table_);  // gc's types carry DW_AT_go_kind and never get here
+      } else {
+        t.pass_by_reference = cpp_pass_by_reference(die, t, table_);
+        TypeId elem = cpp_needs_element_type(t.name) ? template_param(die, "_Tp") : kNoType;
+        recognize_cpp_std_type(die, t, table_, elem);
+      }
       break;
     case dw::DW_TAG_union_type:
       t.kind = TypeKind::Union;
       add_fields(die, t);
+      if (!go && !is_rust(die)) t.pass_by_reference = cpp_pass_by_reference(die, t, table_);
       break;
     case dw::DW_TAG_enumeration_type:
       t.kind = TypeKind::Enum;
-      if (t.size == 0) {
-        TypeId under = resolve_attr(die, dw::DW_AT_type);
-        t.size = table_.get(under).size;
-      }
+      // The underlying integer, when DWARF names it, tells its signedness
+      // (Rust's `enum Color { Blue = 200 }` is a u8).
+      t.elem = resolve_attr(die, dw::DW_AT_type);
+      if (t.size == 0) t.size = table_.get(t.elem).size;
       break;
     case dw::DW_TAG_array_type: {
       t.kind = TypeKind::Array;

@@ -30,6 +30,12 @@ struct Variable {
   // Location list entries. A single expression valid everywhere is one entry
   // with low = 0, high = UINT64_MAX.
   std::vector<LocationRange> locations;
+  // Entries whose range is empty, [A, A): GCC's location views bind a value
+  // at address A between two views, i.e. before the instruction at A runs.
+  // An inlined instance's arguments are often only stated this way at its
+  // entry; a probe at A sees that state. Not in `locations`, so nothing
+  // else mistakes them for a range.
+  std::vector<LocationRange> point_locations;
 
   // The location at `pc`, or an empty Location when no entry covers it.
   Location location_at(uint64_t pc) const;

@@ -104,6 +104,14 @@ std::vector<std::string> match_function(std::string_view query,
                           : cxx_names(bare, query))
         found.emplace(n);
     }
+    // A full signature names the function itself, not GCC's `.cold` part or
+    // clones of it, when the function exists.
+    if (with_parameters) {
+      std::set<std::string> originals;
+      for (const auto& n : found)
+        if (without_clone_suffix(n) == n) originals.insert(n);
+      if (originals.size() == 1) return {*originals.begin()};
+    }
   }
   return {found.begin(), found.end()};
 }

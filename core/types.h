@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,7 @@ enum class TypeKind : uint8_t {
   Map,        // Go map: a pointer to the runtime map header; key, elem
   Chan,       // Go chan: a pointer to runtime.hchan; elem
   Func,       // Go func value: a pointer to a closure; C function type
-  Enum,       // C/C++/Rust enum, underlying integer of `size` bytes
+  Enum,       // C/C++/Rust enum, underlying integer of `size` bytes (elem, when known)
   Union,
   Unknown,  // present in DWARF but not modelled; size is still right
 };
@@ -43,17 +44,57 @@ struct Field {
   bool embedded = false;  // Go embedded field / C++ base class
 };
 
+// Where a String or Slice header keeps its parts. Go's (and gccgo's, Rust's
+// &str and &[T], libstdc++'s std::string) are {ptr, len[, cap]} in that
+// order; rustc reorders the fields of Vec and String, and std::vector keeps
+// a one-past-the-end pointer instead of a length.
+struct SeqLayout {
+  uint32_t ptr = 0;
+  uint32_t len = 8;
+  int32_t cap = 16;         // -1: no capacity field
+  bool len_is_end = false;  // `len` holds the end pointer: length = (end - ptr) / elem size
+};
+
+// One variant of a Rust enum (DWARF DW_TAG_variant): a struct, `type`,
+// placed at `offset` of the enum, whose fields are the variant's (tuple
+// variants name them __0, __1, ...).
+struct Variant {
+  std::string name;
+  TypeId type = kNoType;
+  uint64_t offset = 0;
+  bool has_discr = false;  // false: the default variant (the dataful one of a niche enum)
+  uint64_t discr = 0;      // DW_AT_discr_value: the discriminant's bytes when this one is active
+};
+
+// A Rust enum with data (DW_TAG_variant_part). The discriminant is a field of
+// `discr_type` at `discr_offset`: a tag of its own, or (niche-optimized
+// enums: Option<&T>, Option<Box<T>>) bytes of the dataful variant that no
+// valid value of it uses. The enum is a TypeKind::Struct without fields.
+struct VariantPart {
+  uint64_t discr_offset = 0;
+  TypeId discr_type = kNoType;  // kNoType: one variant and no discriminant
+  std::vector<Variant> variants;
+};
+
 struct Type {
   TypeKind kind = TypeKind::Void;
   std::string name;  // as the language spells it: "main.Money", "[]int", "*main.T"
   uint64_t size = 0;
-  TypeId elem = kNoType;         // pointee, slice/array/chan element, map value
+  TypeId elem = kNoType;         // pointee, slice/array/chan element, map value, enum integer
   TypeId key = kNoType;          // map key
   uint64_t count = 0;            // array length
-  std::vector<Field> fields;     // struct/union members; layout of string/slice/interface too
+  SeqLayout seq;                 // String and Slice only
+  std::vector<Field> fields;     // struct/union members; layout of string/slice/interface too;
+                                 // a Go map: one field, the pointer to its runtime header
   bool empty_interface = false;  // interface{} / any: first word is *_type, not *itab
   uint64_t go_runtime_type = 0;  // DW_AT_go_runtime_type: address of the runtime._type
   uint32_t dwarf_offset = 0;     // DIE offset, for diagnostics and cross references
+  VariantPart variant_part;      // Rust enums with data (variants not empty)
+  // C++: a class non-trivial for the purposes of calls (Itanium C++ ABI: a
+  // user copy/move constructor or destructor, virtual bases or functions, or
+  // such a member or base): passed by invisible reference, returned through
+  // a hidden pointer whatever its size (core/cpp_std_types.h).
+  bool pass_by_reference = false;
 };
 
 class TypeTable {
@@ -71,5 +112,11 @@ class TypeTable {
  private:
   std::vector<Type> types_;
 };
+
+// The variant active in an enum value's image: the one whose discriminant
+// matches, else the default one; nullopt when neither exists (a corrupt or
+// uninitialized value).
+std::optional<size_t> active_variant(const TypeTable& types, const Type& t, const uint8_t* image,
+                                     size_t image_size);
 
 }  // namespace dynprobe

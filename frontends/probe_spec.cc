@@ -64,10 +64,37 @@ Result<ProbeExpr> parse_expr(const std::string& probe, const std::string& text, 
   } else {
     return error(
         "'" + text +
-        "' is not a parameter name, $N, a path (a.b, *p, s[i]), len(x), cap(x), @latency or @goid");
+        "' is not a parameter name, $N, a path (a.b, *p, s[i], m[\"k\"], e.(T)), len(x), cap(x), "
+        "@latency or @goid");
   }
   while (!rest.empty()) {
-    if (rest[0] == '.') {
+    if (rest.starts_with(".(")) {
+      // A type name has dots and parentheses of its own: "*main.MyErr", "func(int) int".
+      int depth = 0;
+      size_t close = std::string_view::npos;
+      for (size_t i = 1; i < rest.size(); ++i) {
+        if (rest[i] == '(') ++depth;
+        if (rest[i] == ')' && --depth == 0) {
+          close = i;
+          break;
+        }
+      }
+      std::string type = close == std::string_view::npos ? "" : trim(rest.substr(2, close - 2));
+      if (type.empty()) return error("'" + text + "': a type assertion is .(TYPE)");
+      e.path.push_back({.kind = PathStep::Kind::Assert, .field = type});
+      rest = rest.substr(close + 1);
+    } else if (rest.starts_with("[\"")) {
+      std::string key;
+      size_t i = 2;
+      for (; i < rest.size() && rest[i] != '"'; ++i) {
+        if (rest[i] == '\\' && i + 1 < rest.size()) ++i;  // \" and \\ only
+        key += rest[i];
+      }
+      if (i + 1 >= rest.size() || rest[i + 1] != ']')
+        return error("'" + text + "': a map key is [\"text\"] or a constant like [3]");
+      e.path.push_back({.kind = PathStep::Kind::Key, .field = key});
+      rest = rest.substr(i + 2);
+    } else if (rest[0] == '.') {
       size_t end = rest.find_first_of(".[", 1);
       std::string field(
           rest.substr(1, end == std::string_view::npos ? std::string_view::npos : end - 1));
@@ -77,10 +104,13 @@ Result<ProbeExpr> parse_expr(const std::string& probe, const std::string& text, 
     } else if (rest[0] == '[') {
       size_t close = rest.find(']');
       std::string digits(rest.substr(1, close == std::string_view::npos ? 0 : close - 1));
-      if (close == std::string_view::npos || digits.empty() || digits.size() > 9 ||
+      bool negative = digits.starts_with("-");
+      if (negative) digits.erase(0, 1);
+      if (close == std::string_view::npos || digits.empty() || digits.size() > 18 ||
           digits.find_first_not_of("0123456789") != std::string::npos)
         return error("'" + text + "': an index is a constant like [3]");
-      e.path.push_back({.kind = PathStep::Kind::Index, .index = std::stoull(digits)});
+      e.path.push_back(
+          {.kind = PathStep::Kind::Index, .index = std::stoull(digits), .negative = negative});
       rest = rest.substr(close + 1);
     } else {
       return error("'" + text + "': unexpected '" + std::string(1, rest[0]) + "'");

@@ -13,12 +13,15 @@
 namespace dynprobe {
 
 // One step of a path below a parameter or result: `.field`, `[index]`, or
-// `*` (an explicit dereference; `.field` also looks through pointers, as Go does).
+// `*` (an explicit dereference; `.field` also looks through pointers, as Go does),
+// `["key"]` (a map's string key; `[3]` and `[-3]` also index maps with integer
+// keys), `.(T)` (an interface's dynamic type asserted to be T).
 struct PathStep {
-  enum class Kind { Field, Index, Deref };
+  enum class Kind { Field, Index, Deref, Key, Assert };
   Kind kind = Kind::Field;
-  std::string field;
+  std::string field;  // Field: the name; Key: the string key; Assert: the type's name
   uint64_t index = 0;
+  bool negative = false;  // Index: written with a '-' (only a map key can be)
 };
 
 struct ProbeExpr {

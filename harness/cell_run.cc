@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -16,8 +17,11 @@ namespace fs = std::filesystem;
 namespace json = llvm::json;
 
 std::vector<std::string> all_modes() {
-  return {"default",          "noopt", "pie", "trimpath", "stripped", "stripped-debug-file",
-          "stripped-build-id"};
+  std::vector<std::string> out;
+  for (const Family& f : families())
+    for (const auto& m : f.modes)
+      if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  return out;
 }
 
 std::vector<std::string> expand_mode(const std::string& mode) {
@@ -25,6 +29,11 @@ std::vector<std::string> expand_mode(const std::string& mode) {
   for (const auto& m : all_modes())
     if (m == mode) return {mode};
   return {};
+}
+
+std::string cell_name(const Cell& cell) {
+  std::string tc = go_minor(cell.toolchain) ? "go" + cell.toolchain : cell.toolchain;
+  return cell.fixture + " " + tc + " " + cell.mode;
 }
 
 namespace {
@@ -93,7 +102,7 @@ std::optional<int64_t> summary_count(const std::string& err, const std::string& 
 CellRunner::Kinds CellRunner::kinds(const Cell& cell, const std::string& function,
                                     const std::vector<std::string>& binary_args,
                                     const std::string& debug_root, CellResult& result) {
-  std::string key = cell.go + " " + cell.fixture + " " + function;
+  std::string key = cell.toolchain + " " + cell.fixture + " " + function;
   if (auto it = kinds_.find(key); it != kinds_.end()) return it->second;
   Kinds k;
   std::vector<std::string> argv = {config_.dynprobe, "describe", binary_args.front(),
@@ -125,7 +134,7 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
   auto start = std::chrono::steady_clock::now();
   CellResult res;
   res.cell = cell;
-  const std::string where = cell.fixture + " go" + cell.go + " " + cell.mode;
+  const std::string where = cell_name(cell);
   auto fail = [&](const std::string& what) {
     res.mismatches.push_back("FAIL " + where + ": " + clip(what, 600));
     ++res.total.mismatches;
@@ -149,13 +158,9 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
     return finish();
   }
 
-  // Build (cached by build-fixture).
-  std::string build_mode = cell.mode;
-  if (cell.mode == "stripped-debug-file") build_mode = "stripped";
-  if (cell.mode == "stripped-build-id") build_mode = "buildid";
+  // Build (cached by the build scripts).
   auto built = run_command(
-      {config_.source_root + "/harness/build-fixture", cell.go, cell.fixture, build_mode},
-      {"", 3600});
+      build_command(config_.source_root, cell.toolchain, cell.mode, cell.fixture), {"", 3600});
   if (built.exit_code != 0) {
     fail("build failed: " + last_line(built.err));
     return finish();
@@ -168,7 +173,7 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
   if (cell.mode == "stripped") expect_debug = binary + ".debug";  // the debuglink, beside it
   if (cell.mode == "stripped-debug-file") {
     // A copy elsewhere: its debuglink names a file that is not beside it.
-    std::string copy = tmp.path() + "/" + cell.fixture;
+    std::string copy = tmp.path() + "/" + fs::path(binary).filename().string();
     std::error_code ec;
     fs::copy_file(binary, copy, ec);
     if (ec) {
@@ -274,6 +279,11 @@ CellResult CellRunner::run(const Cell& cell, const FixtureSpec& spec) {
     std::string out = tmp.path() + "/records.json";
     std::vector<std::string> argv = {config_.dynprobe, "trace",    "--format",
                                      "json",           "--output", out};
+    // The truth has one line per call with its results; a record of an
+    // inlined call site has neither results nor a place in that order, so
+    // the matrix compares out-of-line calls only (tests/integration/
+    // inline_test.cc checks the inlined sites against the inlined fixture).
+    argv.push_back("--no-inline");
     for (const auto& f : functions) {
       argv.push_back("-p");
       argv.push_back(f);

@@ -46,11 +46,15 @@ struct RunnerConfig {
   double timeout_seconds = 300;
 };
 
-// Modes a cell can run in: the build modes of harness/build-fixture, with
-// "stripped" split by how the debug file is found.
+// Modes a cell can run in: the build modes of every family (gc's modes of
+// harness/build-fixture, with "stripped" split by how the debug file is
+// found; O0 and O2 of gccgo and C++).
 std::vector<std::string> all_modes();
 // "stripped" -> its three lookups; a known mode -> itself; else empty.
 std::vector<std::string> expand_mode(const std::string& mode);
+
+// "money go1.19 default", "cpp/shop g++ O2": how output lines name a cell.
+std::string cell_name(const Cell& cell);
 
 // Runs cells; remembers per (toolchain, fixture) the kinds of every
 // parameter and result (from `dynprobe describe`), which no mode changes.

@@ -79,6 +79,21 @@ bool numbers_equal(const json::Value& e, const json::Value& a) {
   return ed == ad || (std::isnan(ed) && std::isnan(ad));
 }
 
+// Map entries ({"key": K, "value": V}) ordered by their key's compact JSON.
+std::vector<const json::Value*> by_key(const json::Array& entries) {
+  std::vector<std::pair<std::string, const json::Value*>> keyed;
+  for (const auto& e : entries) {
+    const auto* o = e.getAsObject();
+    const auto* k = o ? o->get("key") : nullptr;
+    keyed.emplace_back(k ? show(*k) : show(e), &e);
+  }
+  std::stable_sort(keyed.begin(), keyed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const json::Value*> out;
+  for (const auto& [k, v] : keyed) out.push_back(v);
+  return out;
+}
+
 }  // namespace
 
 std::string json_diff(const json::Value& e, const json::Value& a, const std::string& path) {
@@ -102,6 +117,13 @@ std::string json_diff(const json::Value& e, const json::Value& a, const std::str
   if (const auto* ea = e.getAsArray()) {
     const auto* aa = a.getAsArray();
     if (ea->size() != aa->size()) return differ();
+    if (path.ends_with(".$map.entries")) {
+      auto es = by_key(*ea), as = by_key(*aa);
+      for (size_t i = 0; i < es.size(); ++i)
+        if (auto d = json_diff(*es[i], *as[i], path + "[" + std::to_string(i) + "]"); !d.empty())
+          return d;
+      return "";
+    }
     for (size_t i = 0; i < ea->size(); ++i)
       if (auto d = json_diff((*ea)[i], (*aa)[i], path + "[" + std::to_string(i) + "]"); !d.empty())
         return d;
@@ -219,6 +241,13 @@ class Walker {
     }
     const auto* wa = want.getAsArray();
     const auto* ga = got->getAsArray();
+    if (wa && ga && !wa->empty() && wa->size() == ga->size() && field.ends_with(".$map.entries")) {
+      // Go's map order is random: entries compare as a set, matched by key.
+      auto ws = by_key(*wa), gs = by_key(*ga);
+      for (size_t i = 0; i < ws.size(); ++i)
+        value(*ws[i], gs[i], field + "[" + std::to_string(i) + "]", root, depth + 1);
+      return;
+    }
     if (wa && ga && !wa->empty() && wa->size() == ga->size()) {
       for (size_t i = 0; i < wa->size(); ++i)
         value((*wa)[i], &(*ga)[i], field + "[" + std::to_string(i) + "]", root, depth + 1);

@@ -63,9 +63,12 @@ std::pair<std::string, std::string> split_kind(const std::string& kind) {
 }  // namespace
 
 bool GapRule::in_scope(const Cell& cell) const {
-  auto range = go_range(go);
-  auto minor = go_minor(cell.go);
-  if (!range || !minor || *minor < range->first || *minor > range->second) return false;
+  auto minor = go_minor(cell.toolchain);
+  if (!glob(toolchain, minor ? "gc" : cell.toolchain)) return false;
+  if (minor) {
+    auto range = go_range(go);
+    if (!range || *minor < range->first || *minor > range->second) return false;
+  }
   return glob(mode, cell.mode) && glob(fixture, cell.fixture);
 }
 
@@ -87,7 +90,8 @@ bool GapRule::matches_probe_error(const Cell& cell, const std::string& f,
 }
 
 std::string GapRule::summary() const {
-  return fixture + " " + function + " " + field + " " + kind + " (go " + go + ", mode " + mode +
+  std::string where = toolchain == "gc" ? "go " + go : toolchain;
+  return fixture + " " + function + " " + field + " " + kind + " (" + where + ", mode " + mode +
          ", issue " + std::to_string(issue) + ")";
 }
 
@@ -107,8 +111,12 @@ Result<KnownGaps> KnownGaps::load(const std::string& path) {
     const auto* o = (*list)[i].getAsObject();
     if (o == nullptr) return fail(where + " is not an object");
     GapRule r;
-    for (auto [key, dest] : {std::pair{"go", &r.go},
-                             {"mode", &r.mode},
+    // "toolchain" and "go" have defaults (gc, every version); a rule for
+    // another toolchain has no Go version.
+    for (auto [key, dest] : {std::pair{"toolchain", &r.toolchain}, {"go", &r.go}})
+      if (auto v = o->getString(key)) *dest = v->str();
+    if (r.toolchain.empty()) return fail(where + ": empty \"toolchain\"");
+    for (auto [key, dest] : {std::pair{"mode", &r.mode},
                              {"fixture", &r.fixture},
                              {"function", &r.function},
                              {"field", &r.field},
@@ -125,8 +133,8 @@ Result<KnownGaps> KnownGaps::load(const std::string& path) {
       return fail(where + ": go \"" + r.go +
                   "\" is none of *, register-abi, stack-abi, 1.N, >=1.N, <=1.N, 1.N..1.M");
     for (const auto& [k, v] : *o)
-      if (k != "go" && k != "mode" && k != "fixture" && k != "function" && k != "field" &&
-          k != "kind" && k != "reason" && k != "issue")
+      if (k != "toolchain" && k != "go" && k != "mode" && k != "fixture" && k != "function" &&
+          k != "field" && k != "kind" && k != "reason" && k != "issue")
         return fail(where + ": unknown field \"" + k.str() + "\"");
     gaps.rules_.push_back(std::move(r));
   }

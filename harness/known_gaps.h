@@ -14,13 +14,17 @@ namespace dynprobe::harness {
 
 // Where a run happens: one cell of the matrix.
 struct Cell {
-  std::string go;       // "1.19"
-  std::string mode;     // "default", "stripped-build-id", ...
-  std::string fixture;  // "money"
+  std::string toolchain;  // a Go version ("1.19"), "gccgo", "g++", "clang++"
+  std::string mode;       // "default", "stripped-build-id", "O2", ...
+  std::string fixture;    // "money", "cpp/shop"
 };
 
 struct GapRule {
-  std::string go;  // "*", "register-abi", "stack-abi", "1.19", ">=1.17", "<=1.16", "1.19..1.22"
+  // Globs over toolchains: "gc" (any Go version), "gccgo", "g++", "clang++";
+  // "gc" when the rule does not say.
+  std::string toolchain = "gc";
+  // For gc cells: "*", "register-abi", "stack-abi", "1.19", ">=1.17", "<=1.16", "1.19..1.22".
+  std::string go = "*";
   std::string mode, fixture, function, field;  // comma-separated globs (fnmatch)
   std::string kind;  // "TYPE" or "TYPE:TEXT": marker type and a substring of its detail
   std::string reason;
@@ -35,7 +39,8 @@ struct GapRule {
   bool matches_probe_error(const Cell& cell, const std::string& function,
                            const std::string& error) const;
   bool is_probe_error() const;
-  // "scalars main.Float* args.* unavailable:vector register (go register-abi, mode *)"
+  // "scalars main.Float* args.* unavailable:vector register (go register-abi, mode *)";
+  // "(gccgo, mode O2)" for other toolchains.
   std::string summary() const;
 };
 

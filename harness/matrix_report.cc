@@ -2,10 +2,13 @@
 
 #include <llvm/Support/JSON.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "harness/fixture_table.h"
 
 namespace dynprobe::harness {
 
@@ -100,7 +103,7 @@ std::string report_json(const Report& report, const KnownGaps& gaps) {
     for (const auto& m : c.mismatches) mismatches.push_back(m);
     for (const auto& n : c.notes) notes.push_back(n);
     json::Object o = tally_json(c.total);
-    o["go"] = c.cell.go;
+    o["toolchain"] = c.cell.toolchain;
     o["mode"] = c.cell.mode;
     o["fixture"] = c.cell.fixture;
     o["calls"] = static_cast<int64_t>(c.calls);
@@ -113,7 +116,7 @@ std::string report_json(const Report& report, const KnownGaps& gaps) {
     cells.push_back(std::move(o));
     for (const auto& [k, t] : c.by_kind) {
       by_kind[k] += t;
-      by_go_kind[c.cell.go][k] += t;
+      by_go_kind[c.cell.toolchain][k] += t;
       by_mode_kind[c.cell.mode][k] += t;
     }
   }
@@ -121,6 +124,7 @@ std::string report_json(const Report& report, const KnownGaps& gaps) {
   for (const auto& s : gap_statuses(report, gaps)) {
     const auto& r = gaps.rules()[s.rule];
     rules.push_back(json::Object{{"index", static_cast<int64_t>(s.rule)},
+                                 {"toolchain", r.toolchain},
                                  {"go", r.go},
                                  {"mode", r.mode},
                                  {"fixture", r.fixture},
@@ -137,18 +141,18 @@ std::string report_json(const Report& report, const KnownGaps& gaps) {
   for (const auto& [g, k] : by_go_kind) go_kinds[g] = kinds_json(k);
   for (const auto& [m, k] : by_mode_kind) mode_kinds[m] = kinds_json(k);
   json::Array go, modes, fixtures;
-  for (const auto& g : report.go) go.push_back(g);
+  for (const auto& g : report.toolchains) go.push_back(g);
   for (const auto& m : report.modes) modes.push_back(m);
   for (const auto& f : report.fixtures) fixtures.push_back(f);
   json::Object top{{"command", report.command},
                    {"started", report.started},
                    {"seconds", report.seconds},
-                   {"selection", json::Object{{"go", std::move(go)},
+                   {"selection", json::Object{{"toolchains", std::move(go)},
                                               {"modes", std::move(modes)},
                                               {"fixtures", std::move(fixtures)}}},
                    {"total", tally_json(total(report))},
                    {"by_kind", kinds_json(by_kind)},
-                   {"by_go_kind", std::move(go_kinds)},
+                   {"by_toolchain_kind", std::move(go_kinds)},
                    {"by_mode_kind", std::move(mode_kinds)},
                    {"known_gaps", std::move(rules)},
                    {"cells", std::move(cells)}};
@@ -170,23 +174,43 @@ std::string report_markdown(const Report& report, const KnownGaps& gaps) {
 
   // toolchain x mode x fixture
   md << "### Toolchain × mode × fixture\n\n"
-     << "Each cell: values matched / values checked, then known gaps and mismatches.\n\n";
+     << "Each cell: values matched / values checked, then known gaps and mismatches.\n";
   std::map<std::tuple<std::string, std::string, std::string>, const CellResult*> at;
-  for (const auto& c : report.cells) at[{c.cell.go, c.cell.mode, c.cell.fixture}] = &c;
-  md << "| Go | mode |";
-  for (const auto& f : report.fixtures) md << " " << f << " |";
-  md << "\n|---|---|";
-  for (size_t i = 0; i < report.fixtures.size(); ++i) md << "---|";
-  md << "\n";
-  for (const auto& g : report.go)
-    for (const auto& m : report.modes) {
-      md << "| " << g << " | " << m << " |";
-      for (const auto& f : report.fixtures) {
-        auto it = at.find({g, m, f});
-        md << " " << (it == at.end() ? "" : cell_text(it->second->total)) << " |";
+  for (const auto& c : report.cells) at[{c.cell.toolchain, c.cell.mode, c.cell.fixture}] = &c;
+  // One table per fixture language; a row for every toolchain and mode that
+  // has a cell in it.
+  auto table = fixture_table();
+  auto language = [&](const std::string& fixture) {
+    for (const auto& f : table)
+      if (f.name == fixture) return f.language;
+    return FixtureLanguage::Go;
+  };
+  for (auto [lang, title] : {std::pair{FixtureLanguage::Go, "Go fixtures"},
+                             {FixtureLanguage::Cpp, "C++ fixtures"},
+                             {FixtureLanguage::Rust, "Rust fixtures"}}) {
+    std::vector<std::string> columns;
+    for (const auto& f : report.fixtures)
+      if (language(f) == lang) columns.push_back(f);
+    if (columns.empty()) continue;
+    md << "\n" << title << ":\n\n| toolchain | mode |";
+    for (const auto& f : columns) md << " " << f << " |";
+    md << "\n|---|---|";
+    for (size_t i = 0; i < columns.size(); ++i) md << "---|";
+    md << "\n";
+    for (const auto& g : report.toolchains)
+      for (const auto& m : report.modes) {
+        bool any = std::any_of(columns.begin(), columns.end(), [&](const auto& f) {
+          return at.contains({g, m, f});
+        });
+        if (!any) continue;
+        md << "| " << (go_minor(g) ? "go" + g : g) << " | " << m << " |";
+        for (const auto& f : columns) {
+          auto it = at.find({g, m, f});
+          md << " " << (it == at.end() ? "" : cell_text(it->second->total)) << " |";
+        }
+        md << "\n";
       }
-      md << "\n";
-    }
+  }
 
   // kind x toolchain, kind x mode
   std::map<std::string, std::map<std::string, Tally>> by_go, by_mode;
@@ -195,7 +219,7 @@ std::string report_markdown(const Report& report, const KnownGaps& gaps) {
   for (const auto& c : report.cells)
     for (const auto& [k, kt] : c.by_kind) {
       kinds.insert(k);
-      by_go[k][c.cell.go] += kt;
+      by_go[k][c.cell.toolchain] += kt;
       by_mode[k][c.cell.mode] += kt;
       all[k] += kt;
     }
@@ -212,21 +236,22 @@ std::string report_markdown(const Report& report, const KnownGaps& gaps) {
       md << " " << cell_text(all[k]) << " |\n";
     }
   };
-  kind_table("Type kind × toolchain", report.go, by_go);
+  kind_table("Type kind × toolchain", report.toolchains, by_go);
   kind_table("Type kind × mode", report.modes, by_mode);
   md << "\nThe kind is that of the parameter or result as `dynprobe describe` reports it; "
         "the values of a struct or array count under its own kind. `latency` is the check "
         "of `latency_ns` against the bounds the `goroutines` fixture measured itself.\n";
 
   md << "\n### Known gaps\n\n"
-     << "| # | fixture | function | field | kind | Go | mode | issue | values | state |\n"
+     << "| # | fixture | function | field | kind | toolchain | mode | issue | values | state |\n"
      << "|---|---|---|---|---|---|---|---|---|---|\n";
   auto statuses = gap_statuses(report, gaps);
   for (const auto& s : statuses) {
     const auto& r = gaps.rules()[s.rule];
     md << "| " << s.rule << " | " << r.fixture << " | `" << escape_md(r.function) << "` | `"
-       << escape_md(r.field) << "` | " << escape_md(r.kind) << " | " << r.go << " | " << r.mode
-       << " | #" << r.issue << " | " << s.values << " | " << state_name(s.state) << " |\n";
+       << escape_md(r.field) << "` | " << escape_md(r.kind) << " | "
+       << (r.toolchain == "gc" ? "go " + r.go : escape_md(r.toolchain)) << " | " << r.mode << " | #"
+       << r.issue << " | " << s.values << " | " << state_name(s.state) << " |\n";
   }
 
   // One row per toolchain and lookup: the describe check passed in every
@@ -234,7 +259,7 @@ std::string report_markdown(const Report& report, const KnownGaps& gaps) {
   std::map<std::pair<std::string, std::string>, std::pair<size_t, std::string>> lookups;
   for (const auto& c : report.cells)
     if (!c.debug_file.empty()) {
-      auto& [n, example] = lookups[{c.cell.go, c.cell.mode}];
+      auto& [n, example] = lookups[{c.cell.toolchain, c.cell.mode}];
       if (n++ == 0) example = c.debug_file;
     }
   if (!lookups.empty()) {
@@ -243,7 +268,7 @@ std::string report_markdown(const Report& report, const KnownGaps& gaps) {
           "by build-id it must also fail on the same binary without that lookup.\n\n"
        << "| Go | mode | fixtures | debug file dynprobe read (first fixture) |\n"
           "|---|---|---|---|\n";
-    for (const auto& g : report.go)
+    for (const auto& g : report.toolchains)
       for (const auto& m : report.modes)
         if (auto it = lookups.find({g, m}); it != lookups.end())
           md << "| " << g << " | " << m << " | " << it->second.first << " | `" << it->second.second

@@ -11,9 +11,9 @@ namespace dynprobe::harness {
 
 struct Report {
   std::vector<CellResult> cells;
-  std::vector<std::string> go, modes, fixtures;  // the selection, in order
-  std::string command;                           // how it was run
-  std::string started;                           // UTC, ISO 8601
+  std::vector<std::string> toolchains, modes, fixtures;  // those of the cells, in order
+  std::string command;                                   // how it was run
+  std::string started;                                   // UTC, ISO 8601
   double seconds = 0;
 };
 

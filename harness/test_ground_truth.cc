@@ -69,6 +69,29 @@ TEST(GroundTruth, InOrderCountsEveryScalarOfNestedValues) {
   EXPECT_EQ(c.records, 1u);
 }
 
+TEST(GroundTruth, MapEntriesCompareAsASetByKey) {
+  auto v = [](const char* s) { return *llvm::json::parse(s); };
+  const char* want =
+      R"({"$map":{"len":2,"entries":[{"key":"a","value":1},{"key":"b","value":2}]}})";
+  const char* swapped =
+      R"({"$map":{"len":2,"entries":[{"key":"b","value":2},{"key":"a","value":1}]}})";
+  const char* wrong =
+      R"({"$map":{"len":2,"entries":[{"key":"b","value":1},{"key":"a","value":2}]}})";
+  EXPECT_EQ(json_diff(v(want), v(swapped)), "");
+  EXPECT_NE(json_diff(v(want), v(wrong)), "");
+  // Only map entries: a slice's order is its content.
+  EXPECT_NE(json_diff(v("[1,2]"), v("[2,1]")), "");
+  auto c =
+      compare_in_order(lines(std::string(R"({"probe":"f","args":{"m":)") + want + "}}"),
+                       lines(std::string(R"({"probe":"f","args":{"m":)") + swapped + "}}"), "f");
+  EXPECT_EQ(c.values(Outcome::mismatch), 0u);
+  EXPECT_EQ(c.values(Outcome::matched), 5u);
+  auto bad =
+      compare_in_order(lines(std::string(R"({"probe":"f","args":{"m":)") + want + "}}"),
+                       lines(std::string(R"({"probe":"f","args":{"m":)") + wrong + "}}"), "f");
+  EXPECT_EQ(bad.values(Outcome::mismatch), 2u);
+}
+
 TEST(GroundTruth, EachDifferingScalarIsOneFindingWithItsPath) {
   auto truth = lines(
       R"({"probe":"f","args":{"l":{"Currency":"EUR","Units":3,"Nanos":5}},"ret":{"$0":[1,2]}})");

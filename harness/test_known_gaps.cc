@@ -61,6 +61,25 @@ TEST(KnownGaps, VersionForms) {
   EXPECT_FALSE(r[0].in_scope(Cell{"1.19", "default", "money"})) << "other fixture";
 }
 
+TEST(KnownGaps, ToolchainForms) {
+  auto gaps = load(
+      R"({"toolchain":"g++,clang++","mode":"O0","fixture":"cpp/*","function":"f","field":"*","kind":"x","reason":"r","issue":6},)"
+      R"({"toolchain":"gccgo","mode":"*","fixture":"*","function":"f","field":"*","kind":"x","reason":"r","issue":6},)" +
+      rule("*", "*", "*", "x"));
+  ASSERT_TRUE(gaps) << gaps.error().message;
+  const auto& r = gaps->rules();
+  EXPECT_TRUE(r[0].in_scope(Cell{"g++", "O0", "cpp/shop"}));
+  EXPECT_TRUE(r[0].in_scope(Cell{"clang++", "O0", "cpp/shop"}));
+  EXPECT_FALSE(r[0].in_scope(Cell{"clang++", "O2", "cpp/shop"}));
+  EXPECT_FALSE(r[0].in_scope(Cell{"1.19", "O0", "cpp/shop"})) << "gc is another toolchain";
+  EXPECT_TRUE(r[1].in_scope(Cell{"gccgo", "O2", "money"}));
+  EXPECT_FALSE(r[1].in_scope(Cell{"1.19", "O2", "money"}));
+  // A rule that names no toolchain is for gc only: "go":"*" is every Go version, not gccgo.
+  EXPECT_TRUE(r[2].in_scope(Cell{"1.19", "default", "scalars"}));
+  EXPECT_FALSE(r[2].in_scope(Cell{"gccgo", "default", "scalars"}));
+  EXPECT_FALSE(r[2].in_scope(Cell{"g++", "default", "scalars"}));
+}
+
 TEST(KnownGaps, MatchesFunctionFieldAndKindText) {
   auto gaps = load(rule("*", "default,stripped*", "args.f1[0-4],ret.$1", "unavailable:vector") +
                    "," + rule("*", "*", "*", "probe-error:only inlined"));

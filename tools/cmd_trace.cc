@@ -9,6 +9,7 @@
 #include "backends/bpf/trace_session.h"
 #include "backends/decode/record_decoder.h"
 #include "core/binary.h"
+#include "core/plan/inline_plan.h"
 #include "core/plan/planner.h"
 #include "frontends/probe_spec.h"
 #include "tools/cli_args.h"
@@ -59,6 +60,7 @@ struct TraceArgs {
   uint32_t record_budget = 16000;
   std::string bytes = "string";
   uint32_t ring_mb = 8;
+  bool no_inline = false;
 };
 
 }  // namespace
@@ -89,7 +91,9 @@ int run_trace(const std::vector<std::string>& all_args) {
       "record-max", po::value(&a.record_budget), "bytes of followed data per call (default 16000)")(
       "bytes", po::value(&a.bytes), "[]byte as: string | hex")(
       "ring-size", po::value(&a.ring_mb),
-      "ring buffer MB, a power of two (default 8); raise it when bursts drop records");
+      "ring buffer MB, a power of two (default 8); raise it when bursts drop records")(
+      "no-inline", po::bool_switch(&a.no_inline),
+      "probe only out-of-line calls, not the sites where the compiler inlined the function");
   std::vector<std::string> positional;
   po::variables_map vm;
   auto parsed = parse_args(args, opts, positional, vm);
@@ -141,9 +145,33 @@ int run_trace(const std::vector<std::string>& all_args) {
                                   .max_elems = a.max_elems,
                                   .depth = a.depth,
                                   .record_budget = a.record_budget}};
-    auto plan = plan_probe(*binary, s, static_cast<uint32_t>(plans.size()), limits);
-    if (!plan) return print_error(plan.error().message);
-    plans.push_back(std::move(*plan));
+    // Inlined call sites are probes of their own (entry only, no latency),
+    // numbered after the out-of-line probe of the same spec.
+    std::optional<InlinePlans> inlined;
+    if (!a.no_inline) {
+      auto in = plan_inline_probes(*binary, s, static_cast<uint32_t>(plans.size()) + 1, limits);
+      if (!in) return print_error(in.error().message);
+      inlined = std::move(*in);
+    }
+    if (!inlined || !inlined->inlined_only) {
+      auto plan = plan_probe(*binary, s, static_cast<uint32_t>(plans.size()), limits);
+      if (!plan) return print_error(plan.error().message);
+      plans.push_back(std::move(*plan));
+    }
+    if (!inlined) continue;
+    if (inlined->inlined_only && inlined->plans.empty())
+      return print_error(s.function +
+                         " exists only inlined, and no inlined call site of it can be "
+                         "probed" +
+                         (inlined->skipped.empty() ? "" : ": " + inlined->skipped[0]));
+    for (const std::string& why : inlined->skipped)
+      fprintf(stderr, "dynprobe: %s: inlined site not probed: %s\n", s.function.c_str(),
+              why.c_str());
+    uint32_t next = static_cast<uint32_t>(plans.size());
+    for (ProbePlan& p : inlined->plans) {
+      p.id = next++;  // the ids were provisional: the out-of-line probe may not exist
+      plans.push_back(std::move(p));
+    }
   }
 
   FILE* out = stdout;
@@ -198,7 +226,11 @@ int run_trace(const std::vector<std::string>& all_args) {
   if (!session) return print_error(session.error().message);
   auto attach_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  fprintf(stderr, "dynprobe: %zu probe(s), %zu uprobe(s) attached in %.1f ms; %s\n", plans.size(),
+  size_t inline_sites = std::count_if(plans.begin(), plans.end(),
+                                      [](const ProbePlan& p) { return p.inlined.has_value(); });
+  fprintf(stderr, "dynprobe: %zu probe(s)%s, %zu uprobe(s) attached in %.1f ms; %s\n",
+          plans.size() - inline_sites,
+          inline_sites ? (" + " + std::to_string(inline_sites) + " inlined site(s)").c_str() : "",
           session->attached_sites(), attach_ms,
           launched ? ("starting " + launched->path()).c_str() : "Ctrl-C to stop");
   if (launched) launched->release();

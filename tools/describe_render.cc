@@ -67,11 +67,20 @@ std::string render_json(const DescribeReport& r) {
     for (const AddressRange& a : s.ranges)
       ranges.push_back(
           llvm::json::Array{static_cast<int64_t>(a.low), static_cast<int64_t>(a.high)});
-    inl.push_back(llvm::json::Object{{"caller", s.caller},
-                                     {"call_file", s.call_file},
-                                     {"call_line", static_cast<int64_t>(s.call_line)},
-                                     {"entry_pc", static_cast<int64_t>(s.entry_pc)},
-                                     {"ranges", std::move(ranges)}});
+    llvm::json::Array params;
+    for (const InlineParamReport& p : s.params) {
+      llvm::json::Object o{{"name", p.name}, {"location", p.location}};
+      if (!p.reason.empty()) o["unavailable"] = p.reason;
+      params.push_back(std::move(o));
+    }
+    llvm::json::Object site{{"caller", s.caller},
+                            {"call_file", s.call_file},
+                            {"call_line", static_cast<int64_t>(s.call_line)},
+                            {"entry_pc", static_cast<int64_t>(s.entry_pc)},
+                            {"ranges", std::move(ranges)},
+                            {"params", std::move(params)}};
+    if (!s.error.empty()) site["error"] = s.error;
+    inl.push_back(std::move(site));
   }
   llvm::json::Object o{
       {"binary", r.binary},
@@ -121,10 +130,18 @@ std::string render_text(const DescribeReport& r) {
   out += "prologue end  " + hex(r.prologue_end) +
          (r.stack_check ? " (after the stack-bound check)" : "") + "\n";
   out += "inline sites";
-  out += r.inline_sites.empty() ? "  (none)\n" : "\n";
-  for (const InlineReport& s : r.inline_sites)
+  out += r.inline_sites.empty() ? "  (none)\n"
+                                : "  (trace probes each, entry only; --no-inline skips them)\n";
+  for (const InlineReport& s : r.inline_sites) {
     out += "  " + hex(s.entry_pc) + " in " + s.caller + " (" + s.call_file + ":" +
            std::to_string(s.call_line) + ")\n";
+    if (!s.error.empty()) out += "      not probed: " + s.error + "\n";
+    for (const InlineParamReport& p : s.params) {
+      out += llvm::formatv("      {0,-16} {1}", p.name, p.location).str();
+      if (!p.reason.empty()) out += "  (" + p.reason + ")";
+      out += "\n";
+    }
+  }
   return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include "abi/registry.h"
 #include "core/code_sites.h"
+#include "core/frame_cfa.h"
+#include "core/plan/inline_plan.h"
 #include "core/signature.h"
 
 namespace dynprobe::cli {
@@ -101,12 +103,33 @@ Result<DescribeReport> describe_function(Binary& binary, const std::string& quer
     if (inlined_only) r.results.back().location = "<inlined only>";
   }
 
-  for (const InlineInstance& inst : fn->inline_instances)
-    r.inline_sites.push_back(InlineReport{.caller = inst.caller,
-                                          .call_file = inst.call_file,
-                                          .call_line = inst.call_line,
-                                          .entry_pc = inst.entry_pc,
-                                          .ranges = inst.ranges});
+  // What a trace reads at each inlined site: the instance's own locations,
+  // frame-relative ones turned SP-relative with the CFA rule at its entry.
+  std::optional<FrameTable> frames;
+  if (!fn->inline_instances.empty()) {
+    std::optional<ElfFile> debug_elf;
+    if (binary.debug_path() != binary.elf().path())
+      if (auto d = ElfFile::open(binary.debug_path())) debug_elf.emplace(std::move(*d));
+    if (auto t = FrameTable::load(binary.elf(), debug_elf ? &*debug_elf : nullptr))
+      frames.emplace(std::move(*t));
+  }
+  for (const InlineInstance& inst : fn->inline_instances) {
+    InlineReport site{.caller = inst.caller,
+                      .call_file = inst.call_file,
+                      .call_line = inst.call_line,
+                      .entry_pc = inst.entry_pc,
+                      .ranges = inst.ranges};
+    auto in = inline_site_input(binary, *fn, inst, frames ? &*frames : nullptr);
+    if (!in) site.error = in.error().message;
+    if (in) site.entry_pc = in->entry.address;  // past alignment padding
+    for (size_t i = 0; in && i < in->params.size() && i < fn->params.size(); ++i) {
+      const Location& loc = in->params[i].location;
+      site.params.push_back({.name = fn->params[i].name,
+                             .location = to_string(loc),
+                             .reason = loc.fully_available() ? "" : in->unavailable_reasons[i]});
+    }
+    r.inline_sites.push_back(std::move(site));
+  }
   return r;
 }
 

@@ -22,12 +22,20 @@ struct ValueReport {
   std::string dwarf_location;  // what DWARF says at the probed PC ("" if nothing)
 };
 
+struct InlineParamReport {
+  std::string name;
+  std::string location;  // where the inlined-site probe reads it (SP-relative)
+  std::string reason;    // why not, when it cannot
+};
+
 struct InlineReport {
   std::string caller;
   std::string call_file;
   uint32_t call_line = 0;
   uint64_t entry_pc = 0;
   std::vector<AddressRange> ranges;
+  std::vector<InlineParamReport> params;  // at entry_pc, from the instance's own DWARF
+  std::string error;                      // why the site cannot be probed at all
 };
 
 struct DescribeReport {

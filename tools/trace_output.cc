@@ -12,6 +12,14 @@ const llvm::json::Value* find_value(const CallRecord& c, const PlannedValue& v) 
   return (v.is_result ? c.ret : c.args).get(v.key);
 }
 
+// "main.go:60": where an inlined call was made (the directory adds nothing
+// in a cell; JSON carries the full path).
+std::string call_site(const InlineCallSite& s) {
+  std::string file = s.call_file;
+  if (auto slash = file.rfind('/'); slash != std::string::npos) file = file.substr(slash + 1);
+  return file + ":" + std::to_string(s.call_line);
+}
+
 int64_t unix_ns(const CallRecord& c, int64_t offset) {
   return static_cast<int64_t>(c.entry_monotonic_ns) + offset;
 }
@@ -30,6 +38,14 @@ class JsonWriter : public RecordWriter {
       j.attribute("goid", static_cast<int64_t>(c.goid));
       j.attribute("time_ns", unix_ns(c, offset_));
       if (c.latency_ns) j.attribute("latency_ns", static_cast<int64_t>(*c.latency_ns));
+      if (c.inlined) {
+        j.attribute("inlined", true);
+        j.attributeObject("call_site", [&] {
+          j.attribute("caller", c.inlined->caller);
+          j.attribute("file", c.inlined->call_file);
+          j.attribute("line", static_cast<int64_t>(c.inlined->call_line));
+        });
+      }
       for (bool results : {false, true}) {
         j.attributeObject(results ? "ret" : "args", [&] {
           for (const PlannedValue& v : c.probe->values)
@@ -70,6 +86,7 @@ class TableWriter : public RecordWriter {
       cells.push_back(val ? compact(*val) : "");
     }
     if (c.probe->want_latency) cells.push_back(c.latency_ns ? std::to_string(*c.latency_ns) : "");
+    if (c.probe->inlined) cells.push_back(c.inlined ? call_site(*c.inlined) : "");
     std::vector<size_t>& widths = widths_[c.probe->id];
     if (widths.empty()) {
       // Columns are as wide as the header or the first row; a wider cell later
@@ -77,9 +94,14 @@ class TableWriter : public RecordWriter {
       std::vector<std::string> header = {"TIME", "PID", "TID", "GOID"};
       for (const PlannedValue& v : c.probe->values) header.push_back(v.key);
       if (c.probe->want_latency) header.push_back("LATENCY_NS");
+      if (c.probe->inlined) header.push_back("INLINED_AT");
       for (size_t i = 0; i < header.size(); ++i)
         widths.push_back(std::max(header[i].size(), i < cells.size() ? cells[i].size() : 0));
-      fprintf(out_, "%s%s\n", tables_++ ? "\n" : "", c.probe->function.c_str());
+      std::string title = c.probe->function;
+      if (c.probe->inlined)
+        title += " (inlined into " + c.probe->inlined->caller + " at " +
+                 call_site(*c.probe->inlined) + ")";
+      fprintf(out_, "%s%s\n", tables_++ ? "\n" : "", title.c_str());
       print_row(header, widths);
     }
     print_row(cells, widths);
@@ -90,7 +112,8 @@ class TableWriter : public RecordWriter {
     std::string line;
     for (size_t i = 0; i < row.size(); ++i) {
       std::string cell = row[i];
-      if (i + 1 < row.size() && i < widths.size()) cell.resize(std::max(cell.size(), widths[i]), ' ');
+      if (i + 1 < row.size() && i < widths.size())
+        cell.resize(std::max(cell.size(), widths[i]), ' ');
       line += cell + (i + 1 < row.size() ? "  " : "");
     }
     fprintf(out_, "%s\n", line.c_str());
@@ -119,7 +142,7 @@ class CsvWriter : public RecordWriter {
         if (std::find(columns_.begin(), columns_.end(), col) == columns_.end())
           columns_.push_back(col);
       }
-    std::string header = "probe,time_ns,pid,tid,goid,latency_ns";
+    std::string header = "probe,time_ns,pid,tid,goid,latency_ns,inlined_at";
     for (const std::string& c : columns_) header += "," + csv_cell(c);
     fprintf(out_, "%s\n", header.c_str());
   }
@@ -128,7 +151,8 @@ class CsvWriter : public RecordWriter {
     std::string line = csv_cell(c.probe->function) + "," + std::to_string(unix_ns(c, offset_)) +
                        "," + std::to_string(c.pid) + "," + std::to_string(c.tid) + "," +
                        std::to_string(c.goid) + "," +
-                       (c.latency_ns ? std::to_string(*c.latency_ns) : "");
+                       (c.latency_ns ? std::to_string(*c.latency_ns) : "") + "," +
+                       (c.inlined ? csv_cell(call_site(*c.inlined)) : "");
     for (const std::string& col : columns_) {
       line += ",";
       for (const PlannedValue& v : c.probe->values)

@@ -113,7 +113,7 @@ class Emitter {
 
   void header() {
     a_.st(Size::W, r8, offsetof(RecordHeader, probe_id), static_cast<int32_t>(plan_.id));
-    a_.st(Size::W, r8, kFlagsOff, 0);
+    a_.st(Size::W, r8, kFlagsOff, plan_.inlined ? static_cast<int32_t>(kRecordInlined) : 0);
     a_.call(Helper::GetCurrentPidTgid);
     a_.stx(Size::W, r8, offsetof(RecordHeader, tid), r0);
     a_.alu64(AluOp::Rsh, r0, 32);
@@ -158,13 +158,15 @@ class Emitter {
         a_.bind(ok);
         continue;
       }
-      auto reg_off = pt_regs_offset(op.reg);
-      if (!reg_off) {
+      if (op.source == CaptureOp::Source::Constant) {
+        a_.ld_imm64(r1, op.constant);
+      } else if (auto reg_off = pt_regs_offset(op.reg); reg_off) {
+        a_.ldx(Size::DW, r1, r6, *reg_off);
+      } else {
         // Vector registers are not in pt_regs (docs/bpf-backend.md).
         mark_missing(op.value_index);
         continue;
       }
-      a_.ldx(Size::DW, r1, r6, *reg_off);
       if (auto sz = size_for_bytes(static_cast<int>(op.size))) {
         a_.stx(*sz, r8, rec, r1);
         continue;
@@ -183,13 +185,14 @@ class Emitter {
     for (const DerefOp& op : ops) {
       if (op.dest + op.max_bytes > plan_.record_size || op.dest > 0x7fff ||
           op.addr_offset > 0x7fff || op.status > 0x7fff || op.len_offset > 0x7fff ||
-          op.guard_len_offset > 0x7fff)
+          op.guard_len_offset > 0x7fff || op.count_out > 0x7fff)
         return fail("deref op outside the record");
       Label keep = a_.new_label(), sized = a_.new_label(), done = a_.new_label();
       a_.st(Size::B, r8, static_cast<int16_t>(op.status), 0);
       a_.ldx(Size::DW, r9, r8, static_cast<int16_t>(op.addr_offset));
       if (op.guard_len_offset >= 0) {
-        a_.ldx(Size::DW, r1, r8, static_cast<int16_t>(op.guard_len_offset));
+        a_.ldx(op.guard_byte ? Size::B : Size::DW, r1, r8,
+               static_cast<int16_t>(op.guard_len_offset));
         a_.jmp(JmpOp::Jsgt, r1, static_cast<int32_t>(op.guard_index), keep);
         a_.mov64(r9, 0);
       }
@@ -204,9 +207,14 @@ class Emitter {
         Label nonneg = a_.new_label();
         uint32_t max_count = op.max_bytes / std::max<uint32_t>(op.elem_size, 1);
         a_.ldx(Size::DW, r2, r8, static_cast<int16_t>(op.len_offset));
+        if (op.len_is_end) a_.alu64(AluOp::Sub, r2, r9);
         a_.jmp(JmpOp::Jsge, r2, 0, nonneg);
         a_.mov64(r2, 0);
         a_.bind(nonneg);
+        if (op.len_is_end) {
+          if (op.elem_size > 1) a_.alu64(AluOp::Div, r2, static_cast<int32_t>(op.elem_size));
+          if (op.count_out >= 0) a_.stx(Size::DW, r8, static_cast<int16_t>(op.count_out), r2);
+        }
         a_.jmp(JmpOp::Jle, r2, static_cast<int32_t>(max_count), sized);
         a_.mov64(r2, static_cast<int32_t>(max_count));
         a_.bind(sized);
@@ -218,11 +226,19 @@ class Emitter {
       a_.mov64(r1, r8);
       a_.add64(r1, static_cast<int32_t>(op.dest));
       a_.mov64(r3, r9);
-      // A nil (or guarded-out) address fails and zeroes the destination,
-      // which is what the ops following from it must see.
+      // A nil (or guarded-out) address zeroes the destination, which is
+      // what the ops following from it must see. bpf_probe_read_kernel
+      // refuses a user address before touching it and zeroes; the user read
+      // would take a page fault first, which costs about a microsecond each
+      // (an interface's speculative reads are mostly nil).
+      Label user = a_.new_label();
+      a_.jmp(JmpOp::Jne, r9, 0, user);
+      a_.call(Helper::ProbeReadKernel);
+      a_.ja(done);
+      a_.bind(user);
       a_.call(Helper::ProbeReadUser);
       a_.jmp(JmpOp::Jeq, r0, 0, done);
-      a_.jmp(JmpOp::Jeq, r9, 0, done);
+      if (op.split_at_page && op.len_offset < 0 && op.max_bytes > 1) split_at_page(op, done);
       if (op.shrink_on_fault && op.len_offset < 0) {
         for (uint32_t size = op.max_bytes / 2; size >= 8; size /= 2) {
           a_.mov64(r1, r8);
@@ -237,6 +253,26 @@ class Emitter {
       a_.bind(done);
     }
     return {};
+  }
+
+  // A read that failed is retried up to the page boundary: the failed read
+  // zeroed the destination, and zeros are what an untouched page of fresh
+  // heap holds (bpf_probe_read_user cannot fault it in). Go maps' buckets
+  // straddle such pages when only their first slots were written.
+  void split_at_page(const DerefOp& op, Label done) {
+    Label no = a_.new_label();
+    a_.mov64(r2, r9);
+    a_.alu64(AluOp::And, r2, 4095);
+    a_.mov64(r1, 4096);
+    a_.alu64(AluOp::Sub, r1, r2);  // bytes left on the address's page: 1..4096
+    a_.jmp(JmpOp::Jge, r1, static_cast<int32_t>(op.max_bytes), no);
+    a_.mov64(r2, r1);
+    a_.mov64(r1, r8);
+    a_.add64(r1, static_cast<int32_t>(op.dest));
+    a_.mov64(r3, r9);
+    a_.call(Helper::ProbeReadUser);
+    a_.jmp(JmpOp::Jeq, r0, 0, done);
+    a_.bind(no);
   }
 
   // R8 = a ring-buffer record, or count a drop, run `on_drop` and go to `done`.

@@ -124,17 +124,20 @@ Result<TraceSession> TraceSession::start(const std::vector<ProbePlan>& plans,
 
   Attacher attacher(*state, options.pid);
   for (const ProbePlan& p : plans) {
-    auto inflight = Map::create(MapSpec{.type = MapType::LruHash,
-                                        .name = "dp_inflight",
-                                        .key_size = sizeof(CallKey),
-                                        .value_size = p.entry_size,
-                                        .max_entries = options.max_in_flight});
-    if (!inflight) return std::unexpected(inflight.error());
-    ProbeMaps maps{.inflight = inflight->fd(),
-                   .scratch = state->maps[2].fd(),
-                   .ring = state->maps[0].fd(),
-                   .stats = state->maps[1].fd()};
-    state->inflight.push_back(std::move(*inflight));
+    ProbeMaps maps{
+        .scratch = state->maps[2].fd(), .ring = state->maps[0].fd(), .stats = state->maps[1].fd()};
+    // An entry-only probe (an inlined site, or arguments alone) pairs
+    // nothing: its record leaves from the entry program.
+    if (p.needs_return()) {
+      auto inflight = Map::create(MapSpec{.type = MapType::LruHash,
+                                          .name = "dp_inflight",
+                                          .key_size = sizeof(CallKey),
+                                          .value_size = p.entry_size,
+                                          .max_entries = options.max_in_flight});
+      if (!inflight) return std::unexpected(inflight.error());
+      maps.inflight = inflight->fd();
+      state->inflight.push_back(std::move(*inflight));
+    }
 
     auto entry_code = emit_entry_program(p, maps, task);
     if (!entry_code) return fail(p.label + ": " + entry_code.error().message);

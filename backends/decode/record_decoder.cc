@@ -18,7 +18,8 @@ Result<CallRecord> RecordDecoder::decode(std::span<const std::byte> record) cons
 
   CallRecord out{
       .probe = &plan, .pid = h.pid, .tid = h.tid, .goid = h.goid, .entry_monotonic_ns = h.entry_ns};
-  if ((h.flags & 1) && plan.want_latency) out.latency_ns = h.latency_ns;
+  if ((h.flags & kRecordLatency) && plan.want_latency) out.latency_ns = h.latency_ns;
+  if ((h.flags & kRecordInlined) && plan.inlined) out.inlined = &*plan.inlined;
   auto bytes = std::span(reinterpret_cast<const uint8_t*>(record.data()), record.size());
   DecodeContext ctx = context_;
   if (plan.entry.address != 0 && h.entry_ip >= plan.entry.address)

@@ -23,6 +23,7 @@ struct CallRecord {
   uint64_t goid = 0;
   uint64_t entry_monotonic_ns = 0;
   std::optional<uint64_t> latency_ns;
+  const InlineCallSite* inlined = nullptr;  // the call site, for a record of an inlined call
   llvm::json::Object args;  // key -> value, in plan order (llvm::json::Object is unordered:
   llvm::json::Object ret;   //   order comes from `probe->values` when rendering)
 };

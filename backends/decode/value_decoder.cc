@@ -1,5 +1,7 @@
 #include "backends/decode/value_decoder.h"
 
+#include "backends/decode/seq_header.h"
+
 #include <charconv>
 #include <cinttypes>
 #include <cmath>
@@ -71,8 +73,11 @@ llvm::json::Value decode_value(const TypeTable& types, TypeId id, std::span<cons
   switch (t.kind) {
     case TypeKind::Bool:
       return b[0] != 0;
-    case TypeKind::Int:
     case TypeKind::Enum:
+      if (t.elem != kNoType && types.get(t.elem).kind == TypeKind::Uint)
+        return load_uint(b, t.size);
+      return load_int(b, t.size);
+    case TypeKind::Int:
       return load_int(b, t.size);
     case TypeKind::Uint: {
       uint64_t v = load_uint(b, t.size);
@@ -90,15 +95,17 @@ llvm::json::Value decode_value(const TypeTable& types, TypeId id, std::span<cons
     case TypeKind::Chan:
     case TypeKind::Func:
       return address(load_uint(b, 8));
-    case TypeKind::String:
+    case TypeKind::String: {
+      SeqHeader h = read_seq_header(types, t, b);
       return llvm::json::Object{
-          {"$string", llvm::json::Object{{"ptr", address(load_uint(b, 8))},
-                                         {"len", load_int(b.subspan(8), 8)}}}};
-    case TypeKind::Slice:
-      return llvm::json::Object{
-          {"$slice", llvm::json::Object{{"ptr", address(load_uint(b, 8))},
-                                        {"len", load_int(b.subspan(8), 8)},
-                                        {"cap", load_int(b.subspan(16), 8)}}}};
+          {"$string", llvm::json::Object{{"ptr", address(h.ptr)}, {"len", h.len}}}};
+    }
+    case TypeKind::Slice: {
+      SeqHeader h = read_seq_header(types, t, b);
+      llvm::json::Object o{{"ptr", address(h.ptr)}, {"len", h.len}};
+      if (h.cap) o["cap"] = *h.cap;
+      return llvm::json::Object{{"$slice", std::move(o)}};
+    }
     case TypeKind::Interface: {
       uint64_t tab = load_uint(b, 8);
       if (tab == 0) return nullptr;

@@ -17,10 +17,26 @@ struct PlanLimits {
   CaptureLimits capture;
 };
 
+// One inlined instance to probe instead of the function's own entry; built by
+// core/plan/inline_plan.cc, which knows the CFA at the site.
+struct InlineSiteInput {
+  AttachSite entry;
+  ContextSource context = ContextSource::GoRegisterG;  // the containing function's
+  InlineCallSite site;
+  // In the function's parameter order. Stack pieces are SP-relative at the
+  // site: never CFA-relative, since CFA = SP + 8 only holds at a function's
+  // own entry and RETs.
+  std::vector<ValueLocation> params;
+  std::vector<std::string> unavailable_reasons;  // per param; "" keeps the location's own
+};
+
 // Errors: unknown/ambiguous function, unknown expression (listing what exists),
-// a function that exists only inlined, no RET for a probe that needs one.
+// a function that exists only inlined (unless `inline_site` is given), no RET
+// for a probe that needs one. With `inline_site`, the plan is entry-only: no
+// results (an explicitly named one is marked unavailable), no latency.
 Result<ProbePlan> plan_probe(Binary& binary, const ProbeSpec& spec, uint32_t id,
-                             const PlanLimits& limits = {});
+                             const PlanLimits& limits = {},
+                             const InlineSiteInput* inline_site = nullptr);
 
 // Capture ops for one value at `location`, placed at `record_offset`.
 // Exposed for unit tests; merges adjacent stack pieces into one read.

@@ -102,6 +102,15 @@ TEST_P(Cpp, DescribePlacesValuesWhereThePsAbiSays) {
       {"shop::Tag", {"t@RDI", "c@RSI", "$0@RAX"}},
       {"shop::ByRef", {"it@RDI", "counter@RSI", "$0@RAX"}},
       {"shop::Use", {"h@0(RDI)", "k@RSI", "$0@RAX"}},
+      // Ticket is 8 bytes but non-trivial for calls: hidden result pointer,
+      // invisible reference (clang: DW_AT_calling_convention; GCC: its
+      // user-provided copy constructor and destructor).
+      {"shop::Issue", {"id@RSI", "k@RDX", "$0@0(RAX)"}},
+      {"shop::Renew", {"t@0(RSI)", "k@RDX", "$0@0(RAX)"}},
+      {"shop::Length(std::string)", {"s@0(RDI)", "$0@RAX"}},
+      {"shop::Greet(std::string const&, int)", {"name@RSI", "n@RDX", "$0@0(RAX)"}},
+      {"shop::Total(std::vector<int, std::allocator<int>>)", {"v@0(RDI)", "$0@RAX"}},
+      {"shop::Evens(std::vector<long, std::allocator<long>> const&)", {"v@RSI", "$0@0(RAX)"}},
       {"shop::Ledger::span() const", {"this@RDI", "$0@RAX,RDX"}},
       {"shop::Ledger::snapshot(long) const", {"this@RSI", "k@RDX", "$0@0(RAX)"}},
   };
@@ -188,18 +197,13 @@ TEST_P(Cpp, TraceMatchesGroundTruth) {
   for (const auto& t : truth) names.insert(str(t, "probe"));
   for (const auto& n : names) EXPECT_THAT(symbols, HasSubstr(" " + n + "\n")) << "not in nm -C";
 
-  // Unique names are given bare (no parameter list); overloads need theirs;
-  // the std::string overload lists what it captures (std::string itself is
-  // not decoded yet).
+  // Unique names are given bare (no parameter list); overloads need theirs,
+  // and so do the functions g++ -O2 splits a `.cold` part off (the error
+  // paths of std::vector's growth).
   std::vector<std::string> probes;
-  for (const auto& n : names) {
-    if (n.find("basic_string") != std::string::npos)
-      probes.push_back(n + "(this, it, $0)");
-    else if (n.starts_with("shop::Ledger::"))
-      probes.push_back(n);
-    else
-      probes.push_back(bare(n));
-  }
+  for (const auto& n : names)
+    probes.push_back(
+        n.starts_with("shop::Ledger::") || n.find("std::") != std::string::npos ? n : bare(n));
   auto run = trace_command(b, probes);
   EXPECT_EQ(run.command.signal, 0) << run.command.err;
   EXPECT_EQ(run.command.exit_code, 0) << run.command.err;
@@ -208,8 +212,27 @@ TEST_P(Cpp, TraceMatchesGroundTruth) {
   EXPECT_THAT(run.command.err, HasSubstr(" 0 returns without entry"));
   ASSERT_EQ(run.records.size(), truth.size());
   MatchCount n;
-  for (const auto& name : names)
+  for (const auto& name : names) {
+    // clang describes the by-value std::vector<int> of Total only by a
+    // declaration in its unit (harness/known-gaps.json): its bytes are shown
+    // raw; the result must still match.
+    if (GetParam().compiler == "clang++" && name.starts_with("shop::Total(")) {
+      std::vector<const llvm::json::Object*> want, got;
+      for (const auto& t : run.truth)
+        if (str(t, "probe") == name) want.push_back(&t);
+      for (const auto& r : run.records)
+        if (str(r, "probe") == name) got.push_back(&r);
+      ASSERT_EQ(want.size(), got.size());
+      for (size_t i = 0; i < want.size(); ++i) {
+        const auto* v = got[i]->getObject("args")->getObject("v");
+        EXPECT_TRUE(v && v->get("$bytes")) << name;
+        EXPECT_EQ(want[i]->getObject("ret")->getInteger("$0"),
+                  got[i]->getObject("ret")->getInteger("$0"));
+      }
+      continue;
+    }
     n += expect_calls_match(run.truth, run.records, name, "vector register");
+  }
   EXPECT_GT(n.compared, 230u);
   // Only floats in XMM registers may be missing: 2 + 4 values of Float and
   // Double, one result of Floats, Mirror, Mix, Scale and their arguments.

@@ -1,7 +1,7 @@
-#include "core/name_match.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "core/name_match.h"
 
 using dynprobe::closest_names;
 using dynprobe::glob_match;
@@ -11,14 +11,8 @@ using ::testing::ElementsAre;
 namespace {
 
 const std::vector<std::string_view> kNames = {
-    "main.(*ledger).Record",
-    "main.ledger.Count",
-    "main.computeE",
-    "main.main",
-    "github.com/a/b/pkg.(*T).M",
-    "github.com/a/c/pkg.(*T).M",
-    "runtime.main",
-    "fmt.Println",
+    "main.(*ledger).Record",     "main.ledger.Count",         "main.computeE", "main.main",
+    "github.com/a/b/pkg.(*T).M", "github.com/a/c/pkg.(*T).M", "runtime.main",  "fmt.Println",
 };
 
 TEST(NameMatch, ExactNameWins) {
@@ -45,6 +39,18 @@ TEST(NameMatch, AmbiguousSuffixListsEveryCandidate) {
   EXPECT_THAT(match_function("main", kNames), ElementsAre("main.main", "runtime.main"));
   EXPECT_THAT(match_function("pkg.(*T).M", kNames),
               ElementsAre("github.com/a/b/pkg.(*T).M", "github.com/a/c/pkg.(*T).M"));
+}
+
+// g++ -O2 splits a function's unlikely paths into "f(...) (.cold)": a bare
+// name finds both, a signature the function itself.
+TEST(NameMatch, SignatureNamesTheFunctionNotItsColdPart) {
+  const std::vector<std::string_view> names = {
+      "shop::Greet(std::__cxx11::basic_string<char, std::char_traits<char>, "
+      "std::allocator<char>> const&, int)",
+      "shop::Greet(std::__cxx11::basic_string<char, std::char_traits<char>, "
+      "std::allocator<char>> const&, int) (.cold)"};
+  EXPECT_EQ(match_function("shop::Greet", names).size(), 2u);
+  EXPECT_THAT(match_function("shop::Greet(std::string const&, int)", names), ElementsAre(names[0]));
 }
 
 TEST(NameMatch, GlobOverWholeName) {

@@ -98,9 +98,39 @@ TEST(ProbeSpecPaths, DerefAppliesToTheWholeSelector) {
   EXPECT_EQ(s->exprs[0].path[1].kind, PathStep::Kind::Deref);
 }
 
+TEST(ProbeSpecPaths, MapKeysAndTypeAssertions) {
+  auto s = parse_probe_spec(
+      R"(main.Wrap(m["a\"b"].Name, m[-7], e.(*main.MyErr).Code, len(x.err.(*fmt.wrapError).msg)))");
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->exprs.size(), 4u);
+  const auto& k = s->exprs[0].path;
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].kind, PathStep::Kind::Key);
+  EXPECT_EQ(k[0].field, "a\"b");
+  EXPECT_EQ(k[1].field, "Name");
+  const auto& n = s->exprs[1].path;
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].kind, PathStep::Kind::Index);
+  EXPECT_TRUE(n[0].negative);
+  EXPECT_EQ(n[0].index, 7u);
+  const auto& a = s->exprs[2].path;
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].kind, PathStep::Kind::Assert);
+  EXPECT_EQ(a[0].field, "*main.MyErr");
+  EXPECT_EQ(a[1].field, "Code");
+  const auto& w = s->exprs[3];
+  EXPECT_EQ(w.fn, ProbeExpr::Fn::Len);
+  ASSERT_EQ(w.path.size(), 3u);
+  EXPECT_EQ(w.path[1].kind, PathStep::Kind::Assert);
+  EXPECT_EQ(w.path[1].field, "*fmt.wrapError");
+  EXPECT_EQ(w.path[2].field, "msg");
+}
+
 TEST(ProbeSpecPaths, MalformedPathsNameTheProblem) {
   EXPECT_THAT(parse_probe_spec("f(s[i])")->list_error, HasSubstr("an index is a constant"));
   EXPECT_THAT(parse_probe_spec("f(a..b)")->list_error, HasSubstr("bad field name"));
+  EXPECT_THAT(parse_probe_spec("f(e.())")->list_error, HasSubstr("a type assertion is .(TYPE)"));
+  EXPECT_THAT(parse_probe_spec(R"(f(m["a))")->list_error, HasSubstr("a map key is"));
   EXPECT_THAT(parse_probe_spec("f(len(a)").error().message, HasSubstr("unbalanced"));
 }
 

@@ -424,6 +424,83 @@ TEST_F(Sysv, HiddenPointerSeenInDwarf) {
   EXPECT_EQ(results(fn)[0].location, via(Reg::RAX, 8));
 }
 
+// The type model's own flag (clang's DW_AT_calling_convention, GCC's user
+// copy constructor or destructor, libstdc++'s std::string): no DWARF evidence
+// needed, as at -O0 where parameters are described by frame slots.
+TEST_F(Sysv, NonTrivialClassFromTheTypeModel) {
+  TypeId ticket = g.t.add({.kind = TypeKind::Struct,
+                           .name = "Ticket",
+                           .size = 8,
+                           .fields = {{.name = "id", .type = g.i64, .offset = 0}},
+                           .pass_by_reference = true});
+  TypeId str = g.t.add({.kind = TypeKind::String,
+                        .name = "std::string",
+                        .size = 32,
+                        .seq = SeqLayout{.ptr = 0, .len = 8, .cap = -1},
+                        .pass_by_reference = true});
+  Function renew = c_fn({var("t", ticket), var("k", g.i64)}, ticket);
+  auto in = params(renew);
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(in[0].location, via(Reg::RSI, 8)) << "RDI holds the result's address";
+  EXPECT_EQ(to_string(in[1].location), "RDX");
+  EXPECT_EQ(results(renew)[0].location, via(Reg::RAX, 8));
+
+  Function length = c_fn({var("s", str)}, g.i64);
+  EXPECT_EQ(params(length)[0].location, via(Reg::RDI, 32));
+  EXPECT_EQ(to_string(results(length)[0].location), "RAX");
+  Function greet = c_fn({var("name", g.ptr(str)), var("n", g.i32)}, str);
+  EXPECT_EQ(to_string(params(greet)[0].location), "RSI");
+  EXPECT_EQ(results(greet)[0].location, via(Reg::RAX, 32));
+}
+
+// gccgo returns several Go results as one struct: each result is its part of
+// where the struct is (RAX:RDX, or memory through the hidden pointer).
+TEST_F(Sysv, GccgoSeveralResultsArePartsOfOneStruct) {
+  auto gccgo_fn = [&](std::vector<Variable> params, TypeId ret) {
+    Function fn = c_fn(std::move(params), ret, Language::Go);
+    fn.producer = "GNU Go 12.2.0 -mtune=generic -march=x86-64 -g -O2";
+    for (const Field& f : g.t.get(ret).fields)
+      fn.results.push_back(Variable{.name = f.name, .type = f.type, .is_result = true});
+    return fn;
+  };
+  TypeId str = g.t.add({.kind = TypeKind::String,
+                        .name = "string",
+                        .size = 16,
+                        .seq = SeqLayout{.ptr = 0, .len = 8, .cap = -1}});
+  TypeId divmod = g.strct(
+      "", 16,
+      {{.name = "q", .type = g.i64, .offset = 0}, {.name = "r", .type = g.i64, .offset = 8}});
+  Function d = gccgo_fn({var("a", g.i64), var("b", g.i64)}, divmod);
+  auto r = results(d);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(to_string(r[0].location), "RAX");
+  EXPECT_EQ(to_string(r[1].location), "RDX");
+  EXPECT_EQ(to_string(params(d)[0].location), "RDI");
+
+  TypeId cat = g.strct(
+      "", 24, {{.name = "", .type = str, .offset = 0}, {.name = "", .type = g.i64, .offset = 16}});
+  Function c = gccgo_fn({var("a", str), var("b", str)}, cat);
+  auto in = params(c);
+  ASSERT_EQ(in.size(), 2u);
+  EXPECT_EQ(to_string(in[0].location), "RSI,RDX") << "RDI holds the results' address";
+  EXPECT_EQ(to_string(in[1].location), "RCX,R8");
+  auto rc = results(c);
+  ASSERT_EQ(rc.size(), 2u);
+  EXPECT_EQ(rc[0].location, via(Reg::RAX, 16));
+  Piece second = via(Reg::RAX, 8).pieces[0];
+  second.offset = 16;
+  EXPECT_EQ(rc[1].location, at({second}));
+
+  // Two int32s share RAX: the second is in its upper half, which a register
+  // piece (the low bytes of a register) cannot say.
+  TypeId pair32 = g.strct(
+      "", 8, {{.name = "", .type = g.i32, .offset = 0}, {.name = "", .type = g.i32, .offset = 4}});
+  auto rp = results(gccgo_fn({}, pair32));
+  ASSERT_EQ(rp.size(), 2u);
+  EXPECT_EQ(rp[0].location, at({reg(Reg::RAX, 4)}));
+  EXPECT_EQ(rp[1].location, gone(4));
+}
+
 // When DWARF's entry registers contradict the model in a way no convention
 // explains (clang's dead-argument elimination, a GCC clone), parameters come
 // from DWARF where it can be true at entry, and the result is not trusted.
