@@ -13,6 +13,7 @@
 #include <string>
 
 #include "abi/abi.h"
+#include "abi/entry_dwarf.h"
 
 namespace dynprobe {
 
@@ -284,36 +285,6 @@ std::optional<Location> in_registers(const Classification& c, uint64_t size,
   return loc;
 }
 
-// Where DWARF says a parameter is at the function's first instruction, when
-// that can be true there: registers, the caller's stack (CFA + n, n >= 0),
-// or memory addressed by an argument register (an invisible reference). At
-// -O0 GCC and clang describe parameters by their frame slots (CFA - n,
-// RBP - n), which the prologue has not written yet at the first instruction.
-std::optional<Location> dwarf_at_entry(const Variable& v, uint64_t pc) {
-  Location loc = normalized(v.location_at(pc));
-  if (!loc.fully_available()) return std::nullopt;
-  for (const Piece& p : loc.pieces) {
-    if (p.kind == PieceKind::Register) continue;
-    if (p.kind != PieceKind::Memory) return std::nullopt;
-    if (p.base == MemBase::CFA && p.offset >= 0) continue;
-    if (p.base == MemBase::Register && p.reg == Reg::RSP && p.offset >= kFirstStackArg) continue;
-    if (p.base == MemBase::Register &&
-        std::find(kIntArgRegs.begin(), kIntArgRegs.end(), p.reg) != kIntArgRegs.end())
-      continue;
-    return std::nullopt;
-  }
-  return loc;
-}
-
-// The same place spelled one way: CFA + n is (n + 8)(SP) at entry.
-std::string entry_spelling(const Location& loc) {
-  Location out = loc;
-  for (Piece& p : out.pieces)
-    if (p.kind == PieceKind::Memory && p.base == MemBase::CFA)
-      p = Piece::at_stack(p.offset + kFirstStackArg, p.size, p.value_offset);
-  return to_string(normalized(out));
-}
-
 // A class-typed parameter that the caller passed by invisible reference (the
 // Itanium C++ ABI's rule for classes with a non-trivial copy constructor,
 // move constructor or destructor). The type model records it
@@ -416,7 +387,7 @@ class SysvSolver {
       uint64_t size = types_.get(p.type).size;
       if (use_model && model[i]) {
         out.params.push_back({std::move(*model[i]), LocationSource::Abi});
-      } else if (auto d = dwarf_at_entry(p, fn_.low_pc)) {
+      } else if (auto d = dwarf_at_entry(p, fn_.low_pc, kIntArgRegs)) {
         out.params.push_back({std::move(*d), LocationSource::Dwarf});
       } else {
         out.params.push_back({unavailable(size), LocationSource::Abi});
@@ -502,7 +473,7 @@ class SysvSolver {
   bool contradicts_dwarf(const std::vector<std::optional<Location>>& model) const {
     for (size_t i = 0; i < fn_.params.size() && i < model.size(); ++i) {
       if (!model[i] || !model[i]->fully_available()) continue;
-      auto dwarf = dwarf_at_entry(fn_.params[i], fn_.low_pc);
+      auto dwarf = dwarf_at_entry(fn_.params[i], fn_.low_pc, kIntArgRegs);
       if (!dwarf) continue;
       if (entry_spelling(*dwarf) != entry_spelling(*model[i])) return true;
     }
