@@ -357,8 +357,7 @@ class NodeDecoder {
         ctx_.dynamic_type ? ctx_.dynamic_type(rtype - ctx_.bias) : std::nullopt;
     // An address in place of a type name would read as a wrong value: the
     // whole interface is marked instead.
-    if (!dyn)
-      return unavailable_marker("dynamic type " + hex_address(rtype) + " not in DWARF");
+    if (!dyn) return unavailable_marker("dynamic type " + hex_address(rtype) + " not in DWARF");
     Type t = ctx_.types->get(*dyn);
     std::string name = t.name;
     uint64_t data = word(rec_, n.offset + 8);
