@@ -210,4 +210,8 @@ const Symbol* Binary::function_containing(uint64_t address) const {
   return s;
 }
 
+std::span<const Symbol> Binary::symbols_at(uint64_t address) const {
+  return s_->symbol_file().symbols_at(address);
+}
+
 }  // namespace dynprobe

@@ -54,6 +54,7 @@ class Binary {
   // stripped binary keeps them only there).
   const Symbol* symbol(std::string_view name) const;
   const Symbol* function_containing(uint64_t address) const;
+  std::span<const Symbol> symbols_at(uint64_t address) const;
 
  private:
   struct State;

@@ -28,11 +28,11 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "core/dwarf_location.h"
 #include "core/dwarf_cache.h"
+#include "core/dwarf_location.h"
 #include "core/dwarf_types.h"
-#include "core/gccgo_types.h"
 #include "core/elf_file.h"
+#include "core/gccgo_types.h"
 #include "core/rust_name.h"
 
 namespace dynprobe {
@@ -212,6 +212,7 @@ struct DebugInfo::State {
   std::unordered_map<std::string, std::vector<uint64_t>> by_name;  // name -> DIE offsets
   std::optional<std::unordered_map<std::string, uint64_t>> types_by_name;
   std::unordered_map<uint64_t, uint64_t> types_by_runtime_address;  // filled with types_by_name
+  std::unordered_map<TypeId, TypeId> pointers;                      // pointer_to: elem -> pointer
   // Line table headers by unit offset: enough to name DW_AT_call_file without
   // running every caller unit's line program.
   std::unordered_map<uint64_t, std::optional<llvm::DWARFDebugLine::Prologue>> prologues;
@@ -373,21 +374,34 @@ Result<TypeId> DebugInfo::type_named(std::string_view name) {
 Result<TypeId> DebugInfo::type_by_runtime_address(uint64_t address) {
   if (!s_->types_by_name) s_->scan_types();
   auto it = s_->types_by_runtime_address.find(address);
-  if (it == s_->types_by_runtime_address.end()) return fail("no Go type with runtime type at this address");
+  if (it == s_->types_by_runtime_address.end())
+    return fail("no Go type with runtime type at this address");
   llvm::DWARFDie die = s_->ctx->getDIEForOffset(it->second);
   if (!die.isValid()) return fail("runtime type index points at an invalid DIE");
   return s_->builder.resolve(die);
 }
 
+TypeId DebugInfo::pointer_to(TypeId elem) {
+  auto [it, inserted] = s_->pointers.try_emplace(elem, kNoType);
+  if (inserted)
+    it->second = s_->types.add(Type{.kind = TypeKind::Pointer,
+                                    .name = "*" + s_->types.get(elem).name,
+                                    .size = 8,
+                                    .elem = elem});
+  return it->second;
+}
+
 void DebugInfo::State::scan_types() {
   types_by_name.emplace();
-  auto visit = [&](auto&& self, const llvm::DWARFDie& scope, Language lang) -> void {
+  // gccgo_package: "" except in gccgo's units, whose type names lack it.
+  auto visit = [&](auto&& self, const llvm::DWARFDie& scope, Language lang,
+                   const std::string& gccgo_package) -> void {
     if (!scope.isValid()) return;  // a unit whose header or first DIE is corrupt
     for (const llvm::DWARFDie& c : scope.children()) {
       if (!c.isValid()) break;  // a corrupt sibling chain
       switch (c.getTag()) {
         case dw::DW_TAG_namespace:
-          self(self, c, lang);
+          self(self, c, lang, gccgo_package);
           break;
         case dw::DW_TAG_structure_type:
         case dw::DW_TAG_class_type:
@@ -401,8 +415,7 @@ void DebugInfo::State::scan_types() {
           if (c.find(dw::DW_AT_declaration)) break;
           std::string name;
           if (lang == Language::Go) {
-            const char* n = c.getShortName();
-            if (n) name = n;
+            name = gccgo_type_name(c, gccgo_package);
           } else {
             llvm::raw_string_ostream os(name);
             llvm::DWARFTypePrinter(os).appendQualifiedName(c);
@@ -422,7 +435,8 @@ void DebugInfo::State::scan_types() {
   };
   for (const auto& unit : ctx->info_section_units()) {
     llvm::DWARFDie unit_die = unit->getUnitDIE(false);
-    visit(visit, unit_die, language_of(unit_die));
+    Language lang = language_of(unit_die);
+    visit(visit, unit_die, lang, lang == Language::Go ? gccgo_package(unit_die) : std::string());
   }
 }
 
@@ -558,7 +572,8 @@ void DebugInfo::State::collect_variables(const llvm::DWARFDie& concrete,
     // main.Nest of fixtures/go/rich); the compiler names results uniquely,
     // so a repeated synthetic name is that bug, not a second result.
     if (v.is_result && results && v.name.starts_with("~") &&
-        std::any_of(results->begin(), results->end(), [&](const Variable& r) { return r.name == v.name; }))
+        std::any_of(results->begin(), results->end(),
+                    [&](const Variable& r) { return r.name == v.name; }))
       continue;
     if (v.is_result && results)
       results->push_back(std::move(v));

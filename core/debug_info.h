@@ -71,6 +71,11 @@ class DebugInfo {
   // Indexed by the same scan as type_named.
   Result<TypeId> type_by_runtime_address(uint64_t address);
 
+  // A pointer to `elem` named "*" + its name, made once: an interface's
+  // dynamic type *T when the DWARF has no pointer type of that name (gccgo's
+  // pointer types are unnamed).
+  TypeId pointer_to(TypeId elem);
+
   // Types referenced by the Functions and types returned so far.
   const TypeTable& types() const;
 

@@ -100,6 +100,13 @@ bool TypeBuilder::is_go(const llvm::DWARFDie& die) {
   return it->second;
 }
 
+const std::string& TypeBuilder::gccgo_package_of(const llvm::DWARFDie& die) {
+  llvm::DWARFUnit* u = die.getDwarfUnit();
+  auto [it, inserted] = unit_gccgo_package_.try_emplace(u->getOffset());
+  if (inserted) it->second = gccgo_package(u->getUnitDIE(false));
+  return it->second;
+}
+
 bool TypeBuilder::is_rust(const llvm::DWARFDie& die) {
   llvm::DWARFUnit* u = die.getDwarfUnit();
   auto [it, inserted] = unit_is_rust_.try_emplace(u->getOffset(), false);
@@ -193,7 +200,7 @@ TypeId TypeBuilder::build(const llvm::DWARFDie& die) {
   Type t;
   if (tag == dw::DW_TAG_typedef && go_kind == GoKind::Invalid) {
     TypeId target = resolve_attr(die, dw::DW_AT_type);
-    std::string name = is_go(die) ? short_name(die) : [&] {
+    std::string name = is_go(die) ? gccgo_type_name(die, gccgo_package_of(die)) : [&] {
       std::string s;
       llvm::raw_string_ostream os(s);
       llvm::DWARFTypePrinter(os).appendQualifiedName(die);
@@ -369,6 +376,7 @@ Type TypeBuilder::build_by_tag(const llvm::DWARFDie& die, TypeId self) {
       t.kind = TypeKind::Pointer;
       t.elem = resolve_attr(die, dw::DW_AT_type);
       if (t.size == 0) t.size = addr_size;
+      if (go) recognize_gccgo_pointer(t, die.getAttributeValueAsReferencedDie(dw::DW_AT_type));
       break;
     case dw::DW_TAG_structure_type:
     case dw::DW_TAG_class_type:

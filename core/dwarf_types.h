@@ -78,15 +78,18 @@ class TypeBuilder {
   TypeId resolve_attr(const llvm::DWARFDie& die, uint16_t attr);
   bool is_go(const llvm::DWARFDie& die);
   bool is_rust(const llvm::DWARFDie& die);
+  // gccgo_package() of the die's unit, computed once per unit.
+  const std::string& gccgo_package_of(const llvm::DWARFDie& die);
   void add_variant_part(const llvm::DWARFDie& die, Type& t);
   TypeId template_param(const llvm::DWARFDie& die, std::string_view name);
   void finish_pending();
 
   TypeTable& table_;
-  std::unordered_map<uint64_t, TypeId> memo_;        // DIE offset -> entry
-  std::unordered_map<uint64_t, bool> unit_is_go_;    // unit offset -> DW_LANG_Go
-  std::unordered_map<uint64_t, bool> unit_is_rust_;  // unit offset -> DW_LANG_Rust
-  std::vector<bool> final_;                          // entry fully built (by TypeId)
+  std::unordered_map<uint64_t, TypeId> memo_;                     // DIE offset -> entry
+  std::unordered_map<uint64_t, bool> unit_is_go_;                 // unit offset -> DW_LANG_Go
+  std::unordered_map<uint64_t, bool> unit_is_rust_;               // unit offset -> DW_LANG_Rust
+  std::unordered_map<uint64_t, std::string> unit_gccgo_package_;  // unit offset -> package
+  std::vector<bool> final_;                                       // entry fully built (by TypeId)
   // Typedefs whose target was still being built: copied once it is.
   std::vector<std::pair<TypeId, TypeId>> pending_;
   int depth_ = 0;

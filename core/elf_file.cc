@@ -303,6 +303,15 @@ const Symbol* ElfFile::symbol(std::string_view name) const {
   return it == s_->by_name.end() ? nullptr : &s_->symbols[it->second];
 }
 
+std::span<const Symbol> ElfFile::symbols_at(uint64_t addr) const {
+  const auto& syms = s_->symbols;
+  auto lo = std::lower_bound(syms.begin(), syms.end(), addr,
+                             [](const Symbol& s, uint64_t a) { return s.addr < a; });
+  auto hi = std::upper_bound(lo, syms.end(), addr,
+                             [](uint64_t a, const Symbol& s) { return a < s.addr; });
+  return {lo, hi};
+}
+
 const Symbol* ElfFile::function_containing(uint64_t addr) const {
   const auto& syms = s_->symbols;
   const auto& fns = s_->functions;

@@ -77,6 +77,8 @@ class ElfFile {
   const std::vector<Symbol>& symbols() const;
   // By exact name (hash lookup); on duplicates, the first function symbol.
   const Symbol* symbol(std::string_view name) const;
+  // Every symbol (of any kind) that starts at `addr`.
+  std::span<const Symbol> symbols_at(uint64_t addr) const;
   // The function symbol whose [addr, addr+size) contains `addr`; the one
   // starting last when several do.
   const Symbol* function_containing(uint64_t addr) const;

@@ -2,6 +2,7 @@
 
 #include <llvm/BinaryFormat/Dwarf.h>
 #include <llvm/DebugInfo/DWARF/DWARFDie.h>
+#include <llvm/DebugInfo/DWARF/DWARFFormValue.h>
 
 #include <string_view>
 
@@ -45,9 +46,59 @@ bool recognize_gccgo_type(Type& t, const TypeTable& types) {
        is(types, f[0], "__type_descriptor", TypeKind::Pointer))) {
     t.kind = TypeKind::Interface;
     t.empty_interface = f[0].name == "__type_descriptor";
+    t.itab_type_at = 0;
     return true;
   }
   return false;
+}
+
+bool recognize_gccgo_pointer(Type& t, const llvm::DWARFDie& pointee) {
+  const char* n = pointee.isValid() && pointee.getTag() == llvm::dwarf::DW_TAG_typedef
+                      ? pointee.getShortName()
+                      : nullptr;
+  if (!n) return false;
+  std::string_view name = n;
+  if (name == "runtime.hmap") {
+    t.kind = TypeKind::Map;
+    t.name = "map";
+  } else if (name == "__go_channel") {
+    t.kind = TypeKind::Chan;
+    t.name = "chan";
+  } else if (name == "__go_descriptor") {
+    t.kind = TypeKind::Func;
+    t.name = "func";
+  } else {
+    return false;
+  }
+  t.elem = kNoType;
+  return true;
+}
+
+std::string gccgo_package(const llvm::DWARFDie& unit_die) {
+  const char* producer = llvm::dwarf::toString(unit_die.find(llvm::dwarf::DW_AT_producer), nullptr);
+  if (!producer || !std::string_view(producer).starts_with("GNU Go")) return "";
+  for (const llvm::DWARFDie& c : unit_die.children()) {
+    if (!c.isValid()) break;
+    // Functions compiled here, not declarations of other packages' callees.
+    if (c.getTag() != llvm::dwarf::DW_TAG_subprogram || !c.find(llvm::dwarf::DW_AT_low_pc))
+      continue;
+    const char* fn = c.getShortName();
+    if (!fn) continue;
+    std::string_view name = fn;
+    auto slash = name.rfind('/');
+    auto dot = name.find('.', slash == std::string_view::npos ? 0 : slash + 1);
+    if (dot != std::string_view::npos && dot > 0) return std::string(name.substr(0, dot));
+  }
+  return "";
+}
+
+std::string gccgo_type_name(const llvm::DWARFDie& die, const std::string& package) {
+  const char* n = die.getShortName();
+  std::string name = n ? n : "";
+  if (package.empty() || name.empty() || name.find('.') != std::string::npos) return name;
+  std::string file = die.getDeclFile(llvm::DILineInfoSpecifier::FileLineInfoKind::RawValue);
+  if (file.empty() || file.ends_with("<built-in>")) return name;
+  return package + "." + name;
 }
 
 std::vector<Variable> gccgo_results(const llvm::DWARFDie& type_die,

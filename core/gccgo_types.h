@@ -24,6 +24,26 @@ namespace dynprobe {
 // above; returns whether it changed.
 bool recognize_gccgo_type(Type& t, const TypeTable& types);
 
+// gccgo writes a map as a pointer to typedef runtime.hmap, a chan as a
+// pointer to the empty typedef __go_channel and a func value as a pointer
+// to __go_descriptor (a struct of the code pointer). Turns the pointer `t`
+// (whose DW_AT_type is `pointee`) into a Map, Chan or Func; the key, value
+// and element types are not in the DWARF, so the map's entries cannot be
+// decoded (its length can: libgo's hmap starts with its count, as gc's did).
+bool recognize_gccgo_pointer(Type& t, const llvm::DWARFDie& pointee);
+
+// The Go package a gccgo unit compiles ("main", "example.com/x/y"), from its
+// functions' names; "" for any other unit. gccgo names a package's types by
+// their bare name ("Money") where Go and gccgo's own type descriptors say
+// "main.Money".
+std::string gccgo_package(const llvm::DWARFDie& unit_die);
+
+// The name Go gives the type that the gccgo typedef `die` declares: its
+// package's name before a bare name declared in a source file; the DWARF
+// name unchanged for gccgo's built-in typedefs (string, error, runtime.hmap)
+// and qualified ones.
+std::string gccgo_type_name(const llvm::DWARFDie& die, const std::string& package);
+
 // The results of a gccgo function, whose DW_AT_type (`type_die`, resolved as
 // `type`) is its one result, or, for several, an unnamed struct of them
 // (members named as the results, "UNNAMED" if they have no name) that gccgo

@@ -87,6 +87,10 @@ struct Type {
   std::vector<Field> fields;     // struct/union members; layout of string/slice/interface too;
                                  // a Go map: one field, the pointer to its runtime header
   bool empty_interface = false;  // interface{} / any: first word is *_type, not *itab
+  // A non-empty interface's first word points at a method table that holds
+  // the dynamic type's descriptor at this offset: gc's itab._type is at 8,
+  // gccgo's __methods starts with __type_descriptor.
+  uint32_t itab_type_at = 8;
   uint64_t go_runtime_type = 0;  // DW_AT_go_runtime_type: address of the runtime._type
   uint32_t dwarf_offset = 0;     // DIE offset, for diagnostics and cross references
   VariantPart variant_part;      // Rust enums with data (variants not empty)

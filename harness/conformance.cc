@@ -109,7 +109,7 @@ int run(int argc, char** argv) {
       "mode x every fixture")(
       "toolchains", po::value(&o.toolchains),
       "toolchains: Go versions (1.19), gccgo, g++, clang++, rustc (default: the Go versions of "
-      "--go, then g++, clang++ and rustc)")(
+      "--go, then gccgo, g++, clang++ and rustc)")(
       "go", po::value(&o.go),
       "Go versions, e.g. 1.15,1.19,1.27 (default: $DYNPROBE_GO_VERSIONS, else 1.15, 1.19 and the "
       "newest); alone, it selects only these")(
@@ -157,10 +157,8 @@ int run(int argc, char** argv) {
   if (access(config.dynprobe.c_str(), X_OK) != 0)
     return usage("no dynprobe CLI at " + config.dynprobe + " (build it, or pass --dynprobe)");
 
-  // Go versions first, then the other toolchains in family order. gccgo is
-  // in --all and on request (--toolchains gccgo) but not in the default run:
-  // its cells still have differences no gap rule can accept (docs/conformance.md).
-  const std::vector<std::string> native = {"g++", "clang++", "rustc"};
+  // Go versions first, then the other toolchains in family order.
+  const std::vector<std::string> others = {"gccgo", "g++", "clang++", "rustc"};
   std::vector<std::string> go;
   if (o.all) {
     auto known = known_toolchains(root);
@@ -189,8 +187,7 @@ int run(int argc, char** argv) {
   } else {
     toolchains = go;
     // --go alone narrows the run to gc, as it always did.
-    if (o.all) toolchains.push_back("gccgo");
-    if (o.go.empty()) toolchains.insert(toolchains.end(), native.begin(), native.end());
+    if (o.go.empty()) toolchains.insert(toolchains.end(), others.begin(), others.end());
   }
 
   std::vector<std::string> modes;

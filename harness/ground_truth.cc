@@ -167,6 +167,8 @@ std::optional<Marker> marker_of(const json::Value& captured) {
   if (o == nullptr || o->size() != 1) return std::nullopt;
   const auto& [key, payload] = *o->begin();
   if (key.str().empty() || key.str()[0] != '$') return std::nullopt;
+  // Values of these kinds, not markers (docs/probe-language.md, "Values").
+  if (key == "$map" || key == "$chan") return std::nullopt;
   Marker m{key.str().substr(1), ""};
   if (auto s = payload.getAsString())
     m.detail = s->str();

@@ -55,6 +55,29 @@ TEST(GroundTruth, MarkersAreOneDollarKeyObjects) {
   auto cut = marker_of(*llvm::json::parse("{\"$cut\":{\"len\":3}}"));
   ASSERT_TRUE(cut);
   EXPECT_EQ(cut->detail, "{\"len\":3}");
+  // Maps and chans are values in that shape, not markers.
+  EXPECT_FALSE(marker_of(*llvm::json::parse(R"({"$map":{"len":0,"entries":[]}})")));
+  EXPECT_FALSE(marker_of(*llvm::json::parse(R"({"$chan":{"len":1,"cap":2}})")));
+}
+
+TEST(GroundTruth, ACutMapWhereTheTruthHasEntriesIsAskedOfTheGapPolicy) {
+  auto truth =
+      lines(R"({"probe":"f","args":{"m":{"$map":{"len":1,"entries":[{"key":"a","value":1}]}}}})");
+  auto records = lines(
+      R"({"probe":"f","args":{"m":{"$cut":{"len":1,"value":{"$map":{"len":1,"entries":[]}},"why":"entries not read"}}}})");
+  std::vector<std::string> asked;
+  CompareOptions opts;
+  opts.gaps = [&](const GapQuery& q) -> std::optional<size_t> {
+    asked.push_back(q.field + " " + q.marker.type);
+    return 0;
+  };
+  auto c = compare_in_order(truth, records, "f", opts);
+  EXPECT_EQ(asked, std::vector<std::string>{"args.m cut"});
+  EXPECT_EQ(c.values(Outcome::gap), 3u);
+  EXPECT_EQ(c.values(Outcome::mismatch), 0u);
+  // Without a rule it is a mismatch, never a match.
+  auto strict = compare_in_order(truth, records, "f");
+  EXPECT_EQ(strict.values(Outcome::mismatch), 3u);
 }
 
 TEST(GroundTruth, InOrderCountsEveryScalarOfNestedValues) {

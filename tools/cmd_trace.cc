@@ -9,6 +9,7 @@
 #include "backends/bpf/trace_session.h"
 #include "backends/decode/record_decoder.h"
 #include "core/binary.h"
+#include "core/go_dynamic_type.h"
 #include "core/plan/inline_plan.h"
 #include "core/plan/planner.h"
 #include "frontends/probe_spec.h"
@@ -184,20 +185,14 @@ int run_trace(const std::vector<std::string>& all_args) {
   auto writer = make_writer(a.format, out, plans, realtime_offset_ns());
   if (!writer) return print_error(writer.error().message);
 
-  std::optional<uint64_t> types_base;
-  if (const Symbol* s = binary->symbol("runtime.types")) types_base = s->addr;
-  DecodeContext context{.types = &binary->types(),
-                        // DW_AT_go_runtime_type holds the _type's offset from runtime.types.
-                        .dynamic_type = [&](uint64_t address) -> std::optional<TypeId> {
-                          if (!types_base) return std::nullopt;
-                          auto t = binary->debug().type_by_runtime_address(address - *types_base);
-                          return t ? std::optional<TypeId>(*t) : std::nullopt;
-                        },
-                        .symbolize = [&](uint64_t address) -> std::string {
-                          const Symbol* s = binary->function_containing(address);
-                          return s ? s->name : "";
-                        },
-                        .bytes_as_hex = a.bytes == "hex"};
+  DecodeContext context{
+      .types = &binary->types(),
+      .dynamic_type = [&](uint64_t address) { return go_dynamic_type(*binary, address); },
+      .symbolize = [&](uint64_t address) -> std::string {
+        const Symbol* s = binary->function_containing(address);
+        return s ? s->name : "";
+      },
+      .bytes_as_hex = a.bytes == "hex"};
   RecordDecoder decoder(plans, context);
   uint64_t records = 0, decode_errors = 0;
   bool limit_reached = false;

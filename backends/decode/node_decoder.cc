@@ -507,7 +507,18 @@ class NodeDecoder {
   // random, a reader's diff should not be.
   llvm::json::Value map(const ValueNode& n) {
     int64_t len = static_cast<int64_t>(word(rec_, n.payload + (n.map ? n.map->count : 0)));
-    if (!n.map) return llvm::json::Object{{"$map", llvm::json::Object{{"len", len}}}};
+    if (!n.map) {
+      // No layout (gccgo's DWARF has no key and value types): the count
+      // alone, marked as a cut unless the map is empty.
+      llvm::json::Value out = llvm::json::Object{
+          {"$map", llvm::json::Object{{"len", len}, {"entries", llvm::json::Array{}}}}};
+      if (len == 0) return out;
+      return llvm::json::Object{
+          {"$cut",
+           llvm::json::Object{{"len", len},
+                              {"value", std::move(out)},
+                              {"why", "entries not read: no key and value types in the DWARF"}}}};
+    }
     const ValueNode::MapLayout& m = *n.map;
     std::vector<std::pair<std::string, llvm::json::Value>> entries;
     std::string why;

@@ -88,7 +88,7 @@ struct ValueNode {
     Interface,  // dyn_type: the _type address; payload: a chunk of the data;
                 // children: the interfaces that may sit in the chunk, one per
                 // offset, each with its own chunk (none: type word only) and
-                // dyn_type = 8 bytes read at its first word + 8 (the itab's
+                // dyn_type = 8 bytes read at its first word + Type::itab_type_at (the itab's
                 // _type, if it is a non-empty interface)
   };
   struct ChunkString {  // a (ptr, len) pair at `chunk_offset` of an interface's data

@@ -388,7 +388,7 @@ class Follower {
         follow_fixed(n, ValueNode::Follow::Func, n.offset, 0, 8, guard);
         break;
       case TypeKind::Interface:
-        follow_interface(n, t.empty_interface, guard);
+        follow_interface(n, t, guard);
         break;
       default:
         break;
@@ -452,9 +452,11 @@ class Follower {
   // it is followed too: reading a non-pointer this way is harmless
   // (bpf_probe_read_user fails quietly) and the decoder only uses the pairs
   // the dynamic type says are strings.
-  void follow_interface(ValueNode& n, bool empty, const DerefOp& guard) {
+  void follow_interface(ValueNode& n, const Type& t, const DerefOp& guard) {
     uint32_t chunk = limits_.interface_chunk;
-    if (empty) {
+    // A binary has one compiler's interfaces: nested ones are laid out alike.
+    itab_type_at_ = t.itab_type_at;
+    if (t.empty_interface) {
       n.dyn_type = n.offset;  // eface: the first word is the *_type itself
     } else {
       auto st = alloc(1, 1);
@@ -465,8 +467,8 @@ class Follower {
       }
       n.dyn_type = *dyn;
       DerefOp op = guard;
-      op.addr_offset = n.offset;  // iface: the itab, whose _type field is at +8
-      op.addr_add = 8;
+      op.addr_offset = n.offset;  // iface: the method table, which holds the type
+      op.addr_add = static_cast<int32_t>(t.itab_type_at);
       op.max_bytes = 8;
       op.dest = *dyn;
       op.status = *st;
@@ -748,7 +750,7 @@ class Follower {
     n.dyn_type = *dyn;
     n.status = *st;
     ops_.push_back(DerefOp{.addr_offset = n.offset,
-                           .addr_add = 8,
+                           .addr_add = static_cast<int32_t>(itab_type_at_),
                            .max_bytes = 8,
                            .dest = *dyn,
                            .status = *st,
@@ -777,7 +779,8 @@ class Follower {
   uint32_t end_;
   std::vector<DerefOp>& ops_;
   std::deque<Pending> queue_;
-  uint32_t string_max_ = 0;  // cap of strings queued now (0: --string-max); see follow_map
+  uint32_t string_max_ = 0;    // cap of strings queued now (0: --string-max); see follow_map
+  uint32_t itab_type_at_ = 8;  // Type::itab_type_at of the interfaces followed
   // Nested interface candidates left for this side of the record: one fully
   // nested interface takes 7 + 21 + 63; a map of interfaces would take 64
   // times that, in instructions as much as in bytes.
