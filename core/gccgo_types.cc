@@ -47,6 +47,11 @@ bool recognize_gccgo_type(Type& t, const TypeTable& types) {
     t.kind = TypeKind::Interface;
     t.empty_interface = f[0].name == "__type_descriptor";
     t.itab_type_at = 0;
+    // libgo's _type: size, ptrdata, hash (4), tflag, align, fieldAlign, kind,
+    // equal, gcdata, then _string.
+    t.descriptor_name_at = 40;
+    // gccgo's interface{} is an unnamed struct; gc and %T say "interface {}".
+    if (t.empty_interface && t.name.empty()) t.name = "interface {}";
     return true;
   }
   return false;
@@ -90,6 +95,21 @@ std::string gccgo_package(const llvm::DWARFDie& unit_die) {
     if (dot != std::string_view::npos && dot > 0) return std::string(name.substr(0, dot));
   }
   return "";
+}
+
+std::string gccgo_reflection_name(std::string_view descriptor_name) {
+  std::string out;
+  for (size_t at = 0; at < descriptor_name.size();) {
+    size_t open = descriptor_name.find('\t', at);
+    size_t close = open == std::string_view::npos ? open : descriptor_name.find('\t', open + 1);
+    if (close == std::string_view::npos) {
+      out += descriptor_name.substr(at);
+      break;
+    }
+    out += descriptor_name.substr(at, open - at);
+    at = close + 1;
+  }
+  return out;
 }
 
 std::string gccgo_type_name(const llvm::DWARFDie& die, const std::string& package) {

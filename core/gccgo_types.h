@@ -44,6 +44,12 @@ std::string gccgo_package(const llvm::DWARFDie& unit_die);
 // and qualified ones.
 std::string gccgo_type_name(const llvm::DWARFDie& die, const std::string& package);
 
+// A gccgo type descriptor's name as Go's %T prints it: libgo writes each
+// package path between tabs before the qualified name
+// ("*\terrors\terrors.errorString", "map[\tmain\tmain.K]int"), which
+// reflect drops.
+std::string gccgo_reflection_name(std::string_view descriptor_name);
+
 // The results of a gccgo function, whose DW_AT_type (`type_die`, resolved as
 // `type`) is its one result, or, for several, an unnamed struct of them
 // (members named as the results, "UNNAMED" if they have no name) that gccgo

@@ -1,8 +1,22 @@
 #include "core/go_dynamic_type.h"
 
-#include <string_view>
+#include "core/gccgo_types.h"
 
 namespace dynprobe {
+
+namespace {
+
+// A Go type by the name %T prints; "*T" from T when the DWARF has no such
+// pointer type by name (gccgo's pointer types are unnamed).
+std::optional<TypeId> go_type_named(Binary& binary, std::string_view name) {
+  if (auto t = binary.debug().type_named(name)) return *t;
+  if (!name.starts_with("*")) return std::nullopt;
+  auto elem = go_type_named(binary, name.substr(1));
+  if (!elem) return std::nullopt;
+  return binary.debug().pointer_to(*elem);
+}
+
+}  // namespace
 
 std::optional<TypeId> go_dynamic_type(Binary& binary, uint64_t address) {
   if (const Symbol* base = binary.symbol("runtime.types")) {
@@ -14,11 +28,16 @@ std::optional<TypeId> go_dynamic_type(Binary& binary, uint64_t address) {
     const bool pointer = name.ends_with("..p");
     if (!pointer && !name.ends_with("..d")) continue;
     name.remove_suffix(3);
-    auto t = binary.debug().type_named(name);
-    if (!t) continue;
-    return pointer ? binary.debug().pointer_to(*t) : *t;
+    auto t = go_type_named(binary, pointer ? "*" + std::string(name) : std::string(name));
+    if (t) return t;
   }
   return std::nullopt;
+}
+
+GoNamedType go_type_by_descriptor_name(Binary& binary, std::string_view descriptor_name) {
+  GoNamedType out{.name = gccgo_reflection_name(descriptor_name)};
+  out.type = go_type_named(binary, out.name);
+  return out;
 }
 
 }  // namespace dynprobe

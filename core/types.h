@@ -91,6 +91,10 @@ struct Type {
   // the dynamic type's descriptor at this offset: gc's itab._type is at 8,
   // gccgo's __methods starts with __type_descriptor.
   uint32_t itab_type_at = 8;
+  // gccgo: the dynamic type's descriptor holds a *string naming the type at
+  // this offset (libgo's _type._string); 0 when descriptors do not (gc's
+  // name is an offset into module data; DWARF links gc's types instead).
+  uint32_t descriptor_name_at = 0;
   uint64_t go_runtime_type = 0;  // DW_AT_go_runtime_type: address of the runtime._type
   uint32_t dwarf_offset = 0;     // DIE offset, for diagnostics and cross references
   VariantPart variant_part;      // Rust enums with data (variants not empty)

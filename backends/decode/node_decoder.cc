@@ -355,11 +355,22 @@ class NodeDecoder {
     uint64_t rtype = word(rec_, rtype_at);
     std::optional<TypeId> dyn =
         ctx_.dynamic_type ? ctx_.dynamic_type(rtype - ctx_.bias) : std::nullopt;
+    std::string name;
+    if (!dyn && n.type_name && ctx_.descriptor_type) {
+      if (auto raw = descriptor_name(*n.type_name)) {
+        auto named = ctx_.descriptor_type(*raw);
+        name = std::move(named.name);
+        dyn = named.type;
+        if (!dyn)
+          return llvm::json::Object{
+              {"type", name}, {"value", unavailable_marker("type not in the binary's DWARF")}};
+      }
+    }
     // An address in place of a type name would read as a wrong value: the
     // whole interface is marked instead.
     if (!dyn) return unavailable_marker("dynamic type " + hex_address(rtype) + " not in DWARF");
     Type t = ctx_.types->get(*dyn);
-    std::string name = t.name;
+    if (name.empty()) name = t.name;
     uint64_t data = word(rec_, n.offset + 8);
     auto chunk = rec_.subspan(n.payload, n.payload_max);
     bool failed = rec_[n.status] != 0;
@@ -387,6 +398,15 @@ class NodeDecoder {
           value = failed ? unreadable_marker() : chunk_value(n, *dyn, chunk, 0, depth);
     }
     return llvm::json::Object{{"type", name}, {"value", std::move(value)}};
+  }
+
+  // The bytes of a type name read from a descriptor; nullopt when unreadable
+  // or cut (a partial name would name another type).
+  std::optional<std::string_view> descriptor_name(const ValueNode::DescriptorName& d) const {
+    if (rec_[d.status] != 0) return std::nullopt;
+    uint64_t len = word(rec_, d.header + 8);
+    if (len == 0 || len > d.max_bytes || d.dest + len > rec_.size()) return std::nullopt;
+    return std::string_view(reinterpret_cast<const char*>(rec_.data() + d.dest), len);
   }
 
   static bool marker(const llvm::json::Value& v) {

@@ -19,6 +19,14 @@ struct DecodeContext {
   const TypeTable* types = nullptr;
   // Link-time address of a runtime._type -> its Go type (may add to `types`).
   std::function<std::optional<TypeId>(uint64_t link_address)> dynamic_type;
+  // gccgo: a dynamic type by the name its descriptor holds (read when the
+  // address names none): the name as Go prints it, and its Go type when the
+  // binary's DWARF has one (may add to `types`).
+  struct NamedType {
+    std::string name;
+    std::optional<TypeId> type;
+  };
+  std::function<NamedType(std::string_view descriptor_name)> descriptor_type;
   // Link-time code address -> function name, "" if unknown.
   std::function<std::string(uint64_t link_address)> symbolize;
   bool bytes_as_hex = false;

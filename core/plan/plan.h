@@ -91,6 +91,15 @@ struct ValueNode {
                 // dyn_type = 8 bytes read at its first word + Type::itab_type_at (the itab's
                 // _type, if it is a non-empty interface)
   };
+  // gccgo: the dynamic type's name read from its descriptor
+  // (Type::descriptor_name_at): `header` holds the string header, `dest` up
+  // to `max_bytes` of its bytes.
+  struct DescriptorName {
+    uint32_t header = 0;
+    uint32_t dest = 0;
+    uint32_t max_bytes = 0;
+    uint32_t status = 0;
+  };
   struct ChunkString {  // a (ptr, len) pair at `chunk_offset` of an interface's data
     uint32_t chunk_offset = 0;
     uint32_t dest = 0;
@@ -136,6 +145,7 @@ struct ValueNode {
   std::vector<ValueNode> children;
   std::vector<ChunkString> chunk_strings;
   std::optional<MapLayout> map;
+  std::optional<DescriptorName> type_name;  // Follow::Interface of gccgo
 };
 
 struct CaptureLimits {

@@ -477,6 +477,37 @@ class Follower {
     if (!follow_fixed(n, ValueNode::Follow::Interface, n.offset + 8, 0, chunk, guard)) return;
     ops_.back().shrink_on_fault = true;
     speculate_in_chunk(n, 1, std::min<uint32_t>(limits_.string_max, 128));
+    if (t.descriptor_name_at != 0) follow_descriptor_name(n, t.descriptor_name_at, guard);
+  }
+
+  // The dynamic type's name, for types the binary's symbols and DWARF do not
+  // know (gccgo's libgo.so defines errors.errorString): descriptor + `at`
+  // -> *string -> string header -> bytes. Left out when the budget is short;
+  // the decoder then names the type by address alone.
+  void follow_descriptor_name(ValueNode& n, uint32_t at, const DerefOp& guard) {
+    static constexpr uint32_t kMaxTypeName = 128;
+    auto st = alloc(1, 1);
+    auto ptr = st ? alloc(8) : std::nullopt;
+    auto header = ptr ? alloc(16) : std::nullopt;
+    auto dest = header ? alloc(kMaxTypeName) : std::nullopt;
+    if (!dest) return;
+    auto read = [&](uint32_t addr_at, int32_t add, uint32_t bytes, uint32_t to) {
+      DerefOp op = guard;
+      op.addr_offset = addr_at;
+      op.addr_add = add;
+      op.max_bytes = bytes;
+      op.dest = to;
+      op.status = *st;
+      return op;
+    };
+    ops_.push_back(read(n.dyn_type, static_cast<int32_t>(at), 8, *ptr));
+    ops_.push_back(read(*ptr, 0, 16, *header));
+    DerefOp bytes = read(*header, 0, kMaxTypeName, *dest);
+    bytes.len_offset = static_cast<int32_t>(*header + 8);
+    bytes.elem_size = 1;
+    ops_.push_back(bytes);
+    n.type_name = ValueNode::DescriptorName{
+        .header = *header, .dest = *dest, .max_bytes = kMaxTypeName, .status = *st};
   }
 
   // Where a map's entries are, from the synthesized runtime types of its
