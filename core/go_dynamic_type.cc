@@ -34,8 +34,8 @@ std::optional<TypeId> go_dynamic_type(Binary& binary, uint64_t address) {
   return std::nullopt;
 }
 
-GoNamedType go_type_by_descriptor_name(Binary& binary, std::string_view descriptor_name) {
-  GoNamedType out{.name = gccgo_reflection_name(descriptor_name)};
+NamedType go_type_by_descriptor_name(Binary& binary, std::string_view descriptor_name) {
+  NamedType out{.name = gccgo_reflection_name(descriptor_name)};
   out.type = go_type_named(binary, out.name);
   return out;
 }

@@ -23,10 +23,6 @@ std::optional<TypeId> go_dynamic_type(Binary& binary, uint64_t address);
 // gccgo: the type a descriptor names by its own name string (libgo's form,
 // see gccgo_reflection_name): the name as Go prints it, and the Go type of
 // that name when the binary's DWARF has it (a pointer type made for "*T").
-struct GoNamedType {
-  std::string name;
-  std::optional<TypeId> type;
-};
-GoNamedType go_type_by_descriptor_name(Binary& binary, std::string_view descriptor_name);
+NamedType go_type_by_descriptor_name(Binary& binary, std::string_view descriptor_name);
 
 }  // namespace dynprobe

@@ -105,6 +105,13 @@ struct Type {
   bool pass_by_reference = false;
 };
 
+// A type as a running program names it (an interface's dynamic type), and
+// its entry when the debug info has one.
+struct NamedType {
+  std::string name;
+  std::optional<TypeId> type;
+};
+
 class TypeTable {
  public:
   TypeTable();

@@ -189,10 +189,7 @@ int run_trace(const std::vector<std::string>& all_args) {
       .types = &binary->types(),
       .dynamic_type = [&](uint64_t address) { return go_dynamic_type(*binary, address); },
       .descriptor_type =
-          [&](std::string_view descriptor_name) {
-            auto t = go_type_by_descriptor_name(*binary, descriptor_name);
-            return DecodeContext::NamedType{std::move(t.name), t.type};
-          },
+          [&](std::string_view name) { return go_type_by_descriptor_name(*binary, name); },
       .symbolize = [&](uint64_t address) -> std::string {
         const Symbol* s = binary->function_containing(address);
         return s ? s->name : "";

@@ -22,10 +22,6 @@ struct DecodeContext {
   // gccgo: a dynamic type by the name its descriptor holds (read when the
   // address names none): the name as Go prints it, and its Go type when the
   // binary's DWARF has one (may add to `types`).
-  struct NamedType {
-    std::string name;
-    std::optional<TypeId> type;
-  };
   std::function<NamedType(std::string_view descriptor_name)> descriptor_type;
   // Link-time code address -> function name, "" if unknown.
   std::function<std::string(uint64_t link_address)> symbolize;

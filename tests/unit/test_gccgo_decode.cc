@@ -96,7 +96,7 @@ class GccgoDecode : public ::testing::Test {
     return {.dynamic_type = [](uint64_t) { return std::optional<TypeId>(); },
             .descriptor_type =
                 [this](std::string_view raw) {
-                  DecodeContext::NamedType t{.name = gccgo_reflection_name(raw)};
+                  NamedType t{.name = gccgo_reflection_name(raw)};
                   if (t.name == "main.Msg") t.type = msg_;
                   return t;
                 }};
