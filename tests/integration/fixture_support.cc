@@ -1,66 +1,16 @@
 #include "tests/integration/fixture_support.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <regex>
 #include <sstream>
 
-extern char** environ;
-
 namespace dynprobe::test {
 
 CommandResult run_command(const std::vector<std::string>& argv) {
-  CommandResult r;
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return r;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, cargv[0], &fa, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  close(err[1]);
-  if (rc != 0) {
-    close(out[0]);
-    close(err[0]);
-    r.err = "cannot start " + argv[0];
-    return r;
-  }
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  char buf[65536];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      ssize_t n = read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, n);
-      } else {
-        close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-  return r;
+  return harness::run_command(argv, {.timeout_seconds = 900});
 }
 
 std::string source_root() {
@@ -73,18 +23,13 @@ std::string cli_path() {
   return s ? s : "dynprobe";
 }
 
-static std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 std::vector<std::string> go_versions() {
   std::string spec;
   if (const char* e = getenv("DYNPROBE_GO_VERSIONS")) {
     spec = e;
   } else {
     auto newest = run_command({source_root() + "/harness/toolchains", "newest"});
-    spec = "1.15 1.19 " + trim(newest.out);
+    spec = "1.15 1.19 " + harness::trim(newest.out);
   }
   std::istringstream in(spec);
   std::vector<std::string> out;
@@ -111,7 +56,7 @@ std::string build_fixture(const std::string& go_version, const std::string& fixt
                   << r.err;
     return "";
   }
-  return trim(r.out);
+  return harness::trim(r.out);
 }
 
 std::optional<llvm::json::Object> describe_json(const std::string& binary,

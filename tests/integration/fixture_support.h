@@ -8,16 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "harness/command.h"
+
 namespace dynprobe::test {
 
-struct CommandResult {
-  int exit_code = -1;  // -1 when killed by a signal
-  int signal = 0;
-  std::string out;
-  std::string err;
-};
+using harness::CommandResult;
 
-// Runs argv (no shell) and collects stdout/stderr.
+// harness::run_command with a limit no test step should reach (meson's
+// per-test timeout is the real one): a hung fixture or CLI is ended.
 CommandResult run_command(const std::vector<std::string>& argv);
 
 std::string source_root();
