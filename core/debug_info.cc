@@ -207,7 +207,7 @@ struct DebugInfo::State {
   llvm::StringRef info;           // .debug_info, for the inline-instance prefilter
   bool info_refs_are_u32 = true;  // every unit is DWARF32 v3+: DW_FORM_ref_addr is 4 bytes
   TypeTable types;
-  TypeBuilder builder{types};
+  TypeBuilder builder{types, [this](const llvm::DWARFDie& d) { return definition_of(d); }};
   std::optional<std::vector<FunctionEntry>> functions;
   std::unordered_map<std::string, std::vector<uint64_t>> by_name;  // name -> DIE offsets
   std::optional<std::unordered_map<std::string, uint64_t>> types_by_name;
@@ -226,6 +226,9 @@ struct DebugInfo::State {
   std::string file_name(const llvm::DWARFDie& die, dw::Attribute a);
   void scan_functions();
   void scan_types();
+  // A class's definition by its qualified name, for a unit that only
+  // declares it (the name index holds definitions only).
+  llvm::DWARFDie definition_of(const llvm::DWARFDie& declaration);
 };
 
 DebugInfo::DebugInfo(std::unique_ptr<State> s) : s_(std::move(s)) {}
@@ -389,6 +392,15 @@ TypeId DebugInfo::pointer_to(TypeId elem) {
                                     .size = 8,
                                     .elem = elem});
   return it->second;
+}
+
+llvm::DWARFDie DebugInfo::State::definition_of(const llvm::DWARFDie& declaration) {
+  if (!types_by_name) scan_types();
+  std::string name;
+  llvm::raw_string_ostream os(name);
+  llvm::DWARFTypePrinter(os).appendQualifiedName(declaration);
+  auto it = types_by_name->find(name);
+  return it == types_by_name->end() ? llvm::DWARFDie() : ctx->getDIEForOffset(it->second);
 }
 
 void DebugInfo::State::scan_types() {

@@ -187,6 +187,19 @@ TypeId TypeBuilder::build(const llvm::DWARFDie& die) {
     memo_[off] = target;
     return target;
   }
+  const bool record = tag == dw::DW_TAG_structure_type || tag == dw::DW_TAG_class_type ||
+                      tag == dw::DW_TAG_union_type;
+  if (record && find_definition_ && die.find(dw::DW_AT_declaration)) {
+    // A declaration has no members, size or template parameters: the same
+    // type's definition from another unit stands in for it.
+    llvm::DWARFDie definition = find_definition_(die);
+    if (definition.isValid() && definition.getOffset() != off &&
+        !definition.find(dw::DW_AT_declaration)) {
+      TypeId target = resolve(definition);
+      memo_[off] = target;
+      return target;
+    }
+  }
 
   Type placeholder;
   placeholder.kind = TypeKind::Unknown;

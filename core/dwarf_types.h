@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -63,7 +64,13 @@ enum class GoKind : uint8_t {
 
 class TypeBuilder {
  public:
-  explicit TypeBuilder(TypeTable& table) : table_(table) {}
+  // The definition of a class that a unit only declares (clang's
+  // -fno-standalone-debug homes a class's full description in one unit);
+  // an invalid DIE when none is known.
+  using DefinitionFinder = std::function<llvm::DWARFDie(const llvm::DWARFDie& declaration)>;
+
+  explicit TypeBuilder(TypeTable& table, DefinitionFinder find_definition = {})
+      : table_(table), find_definition_(std::move(find_definition)) {}
 
   // The TypeId of a type DIE (void for an invalid DIE). Cycles through
   // pointers and struct fields are fine: an entry is registered before its
@@ -85,6 +92,7 @@ class TypeBuilder {
   void finish_pending();
 
   TypeTable& table_;
+  DefinitionFinder find_definition_;
   std::unordered_map<uint64_t, TypeId> memo_;                     // DIE offset -> entry
   std::unordered_map<uint64_t, bool> unit_is_go_;                 // unit offset -> DW_LANG_Go
   std::unordered_map<uint64_t, bool> unit_is_rust_;               // unit offset -> DW_LANG_Rust
